@@ -1,0 +1,339 @@
+//! The one error type of smart-launch, with stable snake_case codes.
+//!
+//! Every failure the library reports carries an [`ErrorCode`] whose string form is part
+//! of the public API (the README has the table). The other members say *which* field or
+//! parameter was at fault and what the server answered; they never carry a token, an
+//! authorization code, a PKCE verifier or a `state` value (spec #75), so `Debug` and
+//! `Display` are safe to log.
+
+use core::fmt;
+
+/// Stable error codes. The string of each (see [`ErrorCode::as_str`]) never changes once
+/// released; new codes may be added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    // --- configuration (the app's own options are wrong: a developer must fix them) ---
+    /// An option is missing or malformed (client id, redirect URI, scope characters...).
+    InvalidOptions,
+    /// EHR launch: the launch `iss` is not on the app's allowlist (spec #12).
+    IssuerNotAllowed,
+    /// EHR launch: `iss` or `launch` is missing or empty in the launch URL (spec #11).
+    LaunchParamsMissing,
+
+    // --- discovery ---
+    /// The discovery document could not be fetched or answered a non-2xx status.
+    DiscoveryFailed,
+    /// The discovery document is not JSON, or lacks a required member (spec #3).
+    DiscoveryInvalid,
+    /// The server does not advertise PKCE `S256` (spec #4).
+    PkceNotSupported,
+    /// An endpoint is not `https:` and the localhost exception is off (spec #6).
+    InsecureEndpoint,
+    /// The server does not support what this launch needs (launch mode, public client,
+    /// the `authorization_code` grant).
+    UnsupportedServer,
+
+    // --- the redirect back to the app (callback) ---
+    /// The callback URL has neither `code` nor `error`.
+    CallbackInvalid,
+    /// The callback has no `state` (spec #33).
+    StateMissing,
+    /// The callback's `state` matches no pending transaction of this tab (spec #33, #34).
+    StateMismatch,
+    /// The transaction record is gone: a reload, a replay, or another tab (spec #32).
+    SessionLost,
+    /// The transaction record is older than its time-to-live (spec #32).
+    TransactionExpired,
+    /// RFC 9207: the callback `iss` differs from the expected issuer (spec #38).
+    IssuerMismatch,
+    /// The user or the server refused authorization (`access_denied`, spec #35).
+    AuthorizationDenied,
+    /// Any other OAuth error on the redirect; `oauth_error` holds the server's code.
+    AuthorizationFailed,
+
+    // --- token endpoint ---
+    /// `invalid_grant`: the code or refresh token is bad, used or expired (spec #55, #65).
+    InvalidGrant,
+    /// `invalid_client`: the server does not know this client id.
+    InvalidClient,
+    /// Any other OAuth error from the token endpoint; `oauth_error` holds the code.
+    TokenRequestFailed,
+    /// The token endpoint answered with a server error (5xx) without an OAuth error.
+    TokenServerError,
+    /// The token response is not usable: not JSON, no `access_token`, a bad
+    /// `expires_in`, ... (spec #44).
+    TokenResponseInvalid,
+    /// `token_type` is not `Bearer` (spec #45).
+    UnsupportedTokenType,
+    /// A refresh was asked for a scope wider than the grant (spec #61).
+    ScopeNotGranted,
+    /// A refresh was asked but no refresh token is held (spec #59).
+    NoRefreshToken,
+
+    // --- identity ---
+    /// The `id_token` is malformed or one of its claims fails validation (spec #67, #70).
+    IdTokenInvalid,
+    /// The `fhirUser` claim is not a reference to an allowed resource type (spec #69).
+    FhirUserInvalid,
+
+    // --- launch context ---
+    /// Context that was asked for did not arrive, or arrived malformed (spec #53).
+    ContextMissing,
+
+    // --- transport and browser (set by the browser layer) ---
+    /// The request never got an HTTP answer: offline, refused, or blocked by CORS.
+    NetworkError,
+    /// The request took longer than the configured timeout.
+    Timeout,
+    /// A FHIR request failed; `status` holds the HTTP status.
+    FhirRequestFailed,
+    /// A FHIR request was refused for lack of scope (403 `insufficient_scope`, spec #58).
+    InsufficientScope,
+    /// The access token was refused (401 `invalid_token`) and could not be renewed.
+    InvalidToken,
+    /// The session has ended (logout, failed refresh): relaunch to continue.
+    SessionEnded,
+    /// The browser offers no CSPRNG (`crypto.getRandomValues`); never falls back (spec #74).
+    CryptoUnavailable,
+    /// Session storage is unavailable, so the redirect flow cannot keep its record.
+    StorageUnavailable,
+    /// The authorization popup could not be opened.
+    PopupBlocked,
+    /// The user closed the authorization popup before it finished.
+    PopupClosed,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of the README's table.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidOptions,
+        ErrorCode::IssuerNotAllowed,
+        ErrorCode::LaunchParamsMissing,
+        ErrorCode::DiscoveryFailed,
+        ErrorCode::DiscoveryInvalid,
+        ErrorCode::PkceNotSupported,
+        ErrorCode::InsecureEndpoint,
+        ErrorCode::UnsupportedServer,
+        ErrorCode::CallbackInvalid,
+        ErrorCode::StateMissing,
+        ErrorCode::StateMismatch,
+        ErrorCode::SessionLost,
+        ErrorCode::TransactionExpired,
+        ErrorCode::IssuerMismatch,
+        ErrorCode::AuthorizationDenied,
+        ErrorCode::AuthorizationFailed,
+        ErrorCode::InvalidGrant,
+        ErrorCode::InvalidClient,
+        ErrorCode::TokenRequestFailed,
+        ErrorCode::TokenServerError,
+        ErrorCode::TokenResponseInvalid,
+        ErrorCode::UnsupportedTokenType,
+        ErrorCode::ScopeNotGranted,
+        ErrorCode::NoRefreshToken,
+        ErrorCode::IdTokenInvalid,
+        ErrorCode::FhirUserInvalid,
+        ErrorCode::ContextMissing,
+        ErrorCode::NetworkError,
+        ErrorCode::Timeout,
+        ErrorCode::FhirRequestFailed,
+        ErrorCode::InsufficientScope,
+        ErrorCode::InvalidToken,
+        ErrorCode::SessionEnded,
+        ErrorCode::CryptoUnavailable,
+        ErrorCode::StorageUnavailable,
+        ErrorCode::PopupBlocked,
+        ErrorCode::PopupClosed,
+    ];
+
+    /// The stable snake_case string of this code.
+    pub const fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidOptions => "invalid_options",
+            IssuerNotAllowed => "issuer_not_allowed",
+            LaunchParamsMissing => "launch_params_missing",
+            DiscoveryFailed => "discovery_failed",
+            DiscoveryInvalid => "discovery_invalid",
+            PkceNotSupported => "pkce_not_supported",
+            InsecureEndpoint => "insecure_endpoint",
+            UnsupportedServer => "unsupported_server",
+            CallbackInvalid => "callback_invalid",
+            StateMissing => "state_missing",
+            StateMismatch => "state_mismatch",
+            SessionLost => "session_lost",
+            TransactionExpired => "transaction_expired",
+            IssuerMismatch => "issuer_mismatch",
+            AuthorizationDenied => "authorization_denied",
+            AuthorizationFailed => "authorization_failed",
+            InvalidGrant => "invalid_grant",
+            InvalidClient => "invalid_client",
+            TokenRequestFailed => "token_request_failed",
+            TokenServerError => "token_server_error",
+            TokenResponseInvalid => "token_response_invalid",
+            UnsupportedTokenType => "unsupported_token_type",
+            ScopeNotGranted => "scope_not_granted",
+            NoRefreshToken => "no_refresh_token",
+            IdTokenInvalid => "id_token_invalid",
+            FhirUserInvalid => "fhir_user_invalid",
+            ContextMissing => "context_missing",
+            NetworkError => "network_error",
+            Timeout => "timeout",
+            FhirRequestFailed => "fhir_request_failed",
+            InsufficientScope => "insufficient_scope",
+            InvalidToken => "invalid_token",
+            SessionEnded => "session_ended",
+            CryptoUnavailable => "crypto_unavailable",
+            StorageUnavailable => "storage_unavailable",
+            PopupBlocked => "popup_blocked",
+            PopupClosed => "popup_closed",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure with its stable code and safe, value-free details.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    /// The field, parameter or option at fault, by name (never its value).
+    pub field: Option<&'static str>,
+    /// The HTTP status, when a server answered.
+    pub status: Option<u16>,
+    /// The server's OAuth `error` code, sanitised to the RFC 6749 error charset.
+    pub oauth_error: Option<String>,
+    /// The server's `error_description` (or OperationOutcome text): untrusted plain text,
+    /// to be shown only as text (spec #36).
+    pub description: Option<String>,
+}
+
+/// Server-supplied strings are capped so a hostile server cannot balloon an error.
+const MAX_SERVER_TEXT: usize = 500;
+
+impl Error {
+    pub fn new(code: ErrorCode) -> Self {
+        Error {
+            code,
+            field: None,
+            status: None,
+            oauth_error: None,
+            description: None,
+        }
+    }
+
+    /// Names the field at fault.
+    pub fn field(mut self, name: &'static str) -> Self {
+        self.field = Some(name);
+        self
+    }
+
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Keeps the server's OAuth error code, dropping characters RFC 6749 §5.2 forbids.
+    pub fn oauth_error(mut self, error: &str) -> Self {
+        let clean: String = error
+            .chars()
+            .filter(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+            .take(MAX_SERVER_TEXT)
+            .collect();
+        self.oauth_error = Some(clean);
+        self
+    }
+
+    /// Keeps the server's description as plain text, without control characters.
+    pub fn description(mut self, text: &str) -> Self {
+        let clean: String = text
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_SERVER_TEXT)
+            .collect();
+        self.description = Some(clean);
+        self
+    }
+}
+
+impl From<ErrorCode> for Error {
+    fn from(code: ErrorCode) -> Self {
+        Error::new(code)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code.as_str())?;
+        if let Some(field) = self.field {
+            write!(f, " (field `{field}`)")?;
+        }
+        if let Some(status) = self.status {
+            write!(f, " HTTP {status}")?;
+        }
+        if let Some(e) = &self.oauth_error {
+            write!(f, " error={e}")?;
+        }
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error({self})")
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for &c in ErrorCode::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn server_text_is_sanitised_and_capped() {
+        let e = Error::new(ErrorCode::InvalidGrant)
+            .oauth_error("invalid\"_grant\\")
+            .description(&format!("line\none\u{7}{}", "x".repeat(2000)));
+        assert_eq!(e.oauth_error.as_deref(), Some("invalid_grant"));
+        let d = e.description.unwrap();
+        assert!(!d.contains('\n') && !d.contains('\u{7}'));
+        assert_eq!(d.chars().count(), MAX_SERVER_TEXT);
+    }
+
+    #[test]
+    fn display_names_field_and_status() {
+        let e = Error::new(ErrorCode::DiscoveryInvalid)
+            .field("token_endpoint")
+            .status(200);
+        assert_eq!(
+            e.to_string(),
+            "discovery_invalid (field `token_endpoint`) HTTP 200"
+        );
+        assert_eq!(
+            format!("{e:?}"),
+            "Error(discovery_invalid (field `token_endpoint`) HTTP 200)"
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! TODO: filled in by the protocol-core work (issue 2).
