@@ -1,5 +1,17 @@
 //! Scopes: syntax checks, v1/v2 parsing, and granted-vs-requested comparison
-//! (smart-spec.md §5).
+//! (smart-spec.md §5; RFC 6749 §3.3; SMART *Scopes and Launch Context*).
+//!
+//! The granted `scope` of a token response is authoritative and may differ from the
+//! request in any way: a different factoring (`.rs` + `.cud` for `.cruds`), narrower,
+//! broader, entirely different, or empty (spec #46). So scopes are compared *parsed*,
+//! never as strings: [`parse_scopes`] classifies every token into a [`Scope`], and
+//! [`covers`] implements the per-letter coverage rule of §5.2 step 4.
+//!
+//! Parsing never fails: a token this module does not understand (an out-of-order
+//! `.dus`, a v1 suffix with a query, a bare word) becomes [`Scope::Unknown`] and is kept
+//! opaque, compared by exact equality (§5.2 step 5).
+
+use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};
 
@@ -17,9 +29,458 @@ pub fn scope_tokens(scope: &str) -> Result<Vec<&str>> {
     Ok(tokens)
 }
 
+/// Who the data of a resource scope is about (§5.1): the patient in context, what the
+/// user may see, or a backend system. Coverage never crosses contexts (§5.2 step 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScopeContext {
+    Patient,
+    User,
+    System,
+}
+
+impl ScopeContext {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScopeContext::Patient => "patient",
+            ScopeContext::User => "user",
+            ScopeContext::System => "system",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "patient" => Some(ScopeContext::Patient),
+            "user" => Some(ScopeContext::User),
+            "system" => Some(ScopeContext::System),
+            _ => None,
+        }
+    }
+}
+
+/// A set of the v2 permission letters `c r u d s` (§5.1), one bit each.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Perms(u8);
+
+impl Perms {
+    pub const NONE: Perms = Perms(0);
+    pub const C: Perms = Perms(1);
+    pub const R: Perms = Perms(2);
+    pub const U: Perms = Perms(4);
+    pub const D: Perms = Perms(8);
+    pub const S: Perms = Perms(16);
+    /// v1 `.read` = v2 `.rs`.
+    pub const READ: Perms = Perms(2 | 16);
+    /// v1 `.write` = v2 `.cud`.
+    pub const WRITE: Perms = Perms(1 | 4 | 8);
+    /// v1 `.*` = v2 `.cruds`.
+    pub const ALL: Perms = Perms(31);
+
+    const LETTERS: [(u8, char); 5] = [(1, 'c'), (2, 'r'), (4, 'u'), (8, 'd'), (16, 's')];
+
+    /// Parses a v2 suffix: at least one letter, in `cruds` order, each at most once.
+    /// Anything else (`.dus`, `.rr`, `.x`, empty) is `None` (§5.1).
+    pub fn parse_v2(suffix: &str) -> Option<Perms> {
+        let mut bits = 0u8;
+        let mut next = 0; // index into LETTERS of the next allowed letter
+        for ch in suffix.chars() {
+            let at = Self::LETTERS[next..].iter().position(|&(_, l)| l == ch)?;
+            bits |= Self::LETTERS[next + at].0;
+            next += at + 1;
+        }
+        (bits != 0).then_some(Perms(bits))
+    }
+
+    pub const fn contains(self, other: Perms) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub const fn union(self, other: Perms) -> Perms {
+        Perms(self.0 | other.0)
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Each single letter of the set, in `cruds` order.
+    pub fn letters(self) -> impl Iterator<Item = Perms> {
+        Self::LETTERS
+            .into_iter()
+            .filter(move |&(b, _)| self.0 & b != 0)
+            .map(|(b, _)| Perms(b))
+    }
+}
+
+/// Writes the canonical v2 suffix, e.g. `rs`.
+impl fmt::Display for Perms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (b, l) in Self::LETTERS {
+            if self.0 & b != 0 {
+                write!(f, "{l}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Perms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Perms({self})")
+    }
+}
+
+/// A FHIR resource scope, v1 or v2 (§5.1, §5.2 step 3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceScope {
+    pub context: ScopeContext,
+    /// A resource type, or `*` for every type, present and future.
+    pub resource_type: String,
+    /// v1 suffixes are normalised to v2 letters (`read` -> `rs`, `write` -> `cud`,
+    /// `*` -> `cruds`).
+    pub perms: Perms,
+    /// Granular `param=value` pairs, kept literally: no percent-decoding; values may
+    /// contain `|`, `:` and `/`.
+    pub query: Option<Vec<(String, String)>>,
+    /// Written in v1 syntax (kept for display: servers return v1 for v1 requests).
+    pub v1: bool,
+}
+
+/// An OpenID Connect identity scope (§5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdentityScope {
+    OpenId,
+    FhirUser,
+    Profile,
+}
+
+/// A scope asking for a refresh token (§5.1, spec #30).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefreshScope {
+    OfflineAccess,
+    /// EHR launch only (2.2).
+    OnlineAccess,
+}
+
+/// One classified scope token (§5.2 step 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Resource(ResourceScope),
+    /// `launch` (`resource: None`), `launch/patient`, `launch/<type>`, and
+    /// `launch/<type>?role=<uri>` (2.2).
+    Launch {
+        resource: Option<String>,
+        role: Option<String>,
+    },
+    Identity(IdentityScope),
+    Refresh(RefreshScope),
+    /// A full URI or a name starting with `__` (SC `#extensibility`).
+    Extension(String),
+    /// Anything else, kept opaque.
+    Unknown(String),
+}
+
+impl Scope {
+    /// Classifies one token. Never fails: what is not understood is [`Scope::Unknown`].
+    pub fn parse(token: &str) -> Scope {
+        match token {
+            "openid" => return Scope::Identity(IdentityScope::OpenId),
+            "fhirUser" => return Scope::Identity(IdentityScope::FhirUser),
+            "profile" => return Scope::Identity(IdentityScope::Profile),
+            "offline_access" => return Scope::Refresh(RefreshScope::OfflineAccess),
+            "online_access" => return Scope::Refresh(RefreshScope::OnlineAccess),
+            "launch" => {
+                return Scope::Launch {
+                    resource: None,
+                    role: None,
+                }
+            }
+            _ => {}
+        }
+        if let Some(rest) = token.strip_prefix("launch/") {
+            if let Some(scope) = parse_launch(rest) {
+                return scope;
+            }
+        } else if let Some(scope) = parse_resource(token) {
+            return Scope::Resource(scope);
+        }
+        if token.starts_with("__") || is_uri(token) {
+            return Scope::Extension(token.to_owned());
+        }
+        Scope::Unknown(token.to_owned())
+    }
+
+    pub fn as_resource(&self) -> Option<&ResourceScope> {
+        match self {
+            Scope::Resource(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// `launch/<type>` or `launch/<type>?role=<uri>`: a type of ASCII letters and digits,
+/// and at most one role (§5.1).
+fn parse_launch(rest: &str) -> Option<Scope> {
+    let (resource, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    if resource.is_empty() || !resource.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let role = match query {
+        None => None,
+        Some(q) => {
+            let role = q.strip_prefix("role=")?;
+            if role.is_empty() || role.contains('&') {
+                return None;
+            }
+            Some(role.to_owned())
+        }
+    };
+    Some(Scope::Launch {
+        resource: Some(resource.to_owned()),
+        role,
+    })
+}
+
+/// `(patient|user|system)/(Type|*).(suffix)[?p=v(&p=v)*]` (§5.1).
+fn parse_resource(token: &str) -> Option<ResourceScope> {
+    let (head, query) = match token.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (token, None),
+    };
+    let (context, rest) = head.split_once('/')?;
+    let context = ScopeContext::parse(context)?;
+    let (resource_type, suffix) = rest.split_once('.')?;
+    let type_ok = resource_type == "*"
+        || (!resource_type.is_empty() && resource_type.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !type_ok {
+        return None;
+    }
+    let (perms, v1) = match suffix {
+        "read" => (Perms::READ, true),
+        "write" => (Perms::WRITE, true),
+        "*" => (Perms::ALL, true),
+        other => (Perms::parse_v2(other)?, false),
+    };
+    let query = match query {
+        None => None,
+        // v1 has no granular scopes.
+        Some(_) if v1 => return None,
+        Some(q) => {
+            let mut pairs = Vec::new();
+            for part in q.split('&') {
+                let (p, v) = part.split_once('=')?;
+                if p.is_empty() || v.is_empty() {
+                    return None;
+                }
+                pairs.push((p.to_owned(), v.to_owned()));
+            }
+            Some(pairs)
+        }
+    };
+    Some(ResourceScope {
+        context,
+        resource_type: resource_type.to_owned(),
+        perms,
+        query,
+        v1,
+    })
+}
+
+/// RFC 3986 §3.1: `scheme ":" ...` with something after the colon.
+fn is_uri(token: &str) -> bool {
+    let Some((scheme, rest)) = token.split_once(':') else {
+        return false;
+    };
+    let mut bytes = scheme.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && !rest.is_empty()
+}
+
+/// Writes the token back. A parsed token writes back exactly as it was read.
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Resource(r) => write!(f, "{r}"),
+            Scope::Launch { resource, role } => {
+                f.write_str("launch")?;
+                if let Some(resource) = resource {
+                    write!(f, "/{resource}")?;
+                }
+                if let Some(role) = role {
+                    write!(f, "?role={role}")?;
+                }
+                Ok(())
+            }
+            Scope::Identity(IdentityScope::OpenId) => f.write_str("openid"),
+            Scope::Identity(IdentityScope::FhirUser) => f.write_str("fhirUser"),
+            Scope::Identity(IdentityScope::Profile) => f.write_str("profile"),
+            Scope::Refresh(RefreshScope::OfflineAccess) => f.write_str("offline_access"),
+            Scope::Refresh(RefreshScope::OnlineAccess) => f.write_str("online_access"),
+            Scope::Extension(s) | Scope::Unknown(s) => f.write_str(s),
+        }
+    }
+}
+
+impl fmt::Display for ResourceScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}.", self.context.as_str(), self.resource_type)?;
+        match (self.v1, self.perms) {
+            (true, Perms::READ) => f.write_str("read")?,
+            (true, Perms::WRITE) => f.write_str("write")?,
+            (true, Perms::ALL) => f.write_str("*")?,
+            (_, perms) => write!(f, "{perms}")?,
+        }
+        if let Some(query) = &self.query {
+            for (i, (p, v)) in query.iter().enumerate() {
+                let sep = if i == 0 { '?' } else { '&' };
+                write!(f, "{sep}{p}={v}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Tokenizes on ASCII space (dropping empty tokens) and classifies each token
+/// (§5.2 steps 1-2). Lenient: a server's odd token becomes [`Scope::Unknown`].
+pub fn parse_scopes(scope: &str) -> Vec<Scope> {
+    scope
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(Scope::parse)
+        .collect()
+}
+
+fn same_query(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    let mut a: Vec<_> = a.iter().collect();
+    let mut b: Vec<_> = b.iter().collect();
+    a.sort();
+    a.dedup();
+    b.sort();
+    b.dedup();
+    a == b
+}
+
+/// Whether the granted scopes cover `requested` (§5.2 step 4).
+///
+/// A resource scope is covered when each of its letters is granted by some scope of the
+/// same context, the same type or `*`, and either no query or the same query as a set:
+/// so `rs` + `cud` cover `cruds`, and a granted query scope never covers an
+/// unconstrained request. Every other kind is covered by an equal token (step 5).
+pub fn covers(granted: &[Scope], requested: &Scope) -> bool {
+    let Scope::Resource(req) = requested else {
+        return granted.contains(requested);
+    };
+    req.perms.letters().all(|letter| {
+        granted.iter().any(|g| {
+            let Scope::Resource(g) = g else {
+                return false;
+            };
+            g.context == req.context
+                && (g.resource_type == req.resource_type || g.resource_type == "*")
+                && g.perms.contains(letter)
+                && match (&g.query, &req.query) {
+                    (None, _) => true,
+                    (Some(gq), Some(rq)) => same_query(gq, rq),
+                    (Some(_), None) => false,
+                }
+        })
+    })
+}
+
+/// Whether every scope of `requested` is covered by `granted`.
+pub fn covers_all(granted: &[Scope], requested: &[Scope]) -> bool {
+    requested.iter().all(|r| covers(granted, r))
+}
+
+/// The three groups of §5.2 step 6, as the original token strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeReport {
+    /// Requested tokens the grant covers.
+    pub granted_and_requested: Vec<String>,
+    /// Requested tokens the grant does not (fully) cover.
+    pub missing: Vec<String>,
+    /// Granted tokens beyond the request (not covered by the requested set).
+    pub extra: Vec<String>,
+}
+
+/// Compares a request with a grant, parsed (§5.2, spec #46). Gate features on
+/// [`ScopeReport::missing`], never on string presence.
+pub fn compare(requested: &str, granted: &str) -> ScopeReport {
+    let req = parse_scopes(requested);
+    let got = parse_scopes(granted);
+    let mut report = ScopeReport::default();
+    for (token, scope) in requested.split(' ').filter(|t| !t.is_empty()).zip(&req) {
+        if covers(&got, scope) {
+            report.granted_and_requested.push(token.to_owned());
+        } else {
+            report.missing.push(token.to_owned());
+        }
+    }
+    for (token, scope) in granted.split(' ').filter(|t| !t.is_empty()).zip(&got) {
+        if !covers(&req, scope) {
+            report.extra.push(token.to_owned());
+        }
+    }
+    report
+}
+
+/// Checks the `scope` of a refresh request against the current grant (AL step 7,
+/// RFC 6749 §6, spec #61): every requested token must be covered by the grant, so a
+/// refresh can narrow but never widen. Bad characters give `InvalidOptions`; a scope
+/// beyond the grant gives `ScopeNotGranted` (field `scope`).
+pub fn check_refresh_scope(requested: &str, granted: &str) -> Result<()> {
+    let tokens = scope_tokens(requested)?;
+    let got = parse_scopes(granted);
+    if tokens.iter().all(|t| covers(&got, &Scope::parse(t))) {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::ScopeNotGranted).field("scope"))
+    }
+}
+
+/// Rewrites a scope string for a server that supports only `permission-v1` (spec #9):
+/// each v2 resource scope becomes the smallest v1 suffix that holds its letters
+/// (`rs` or a subset -> `read`, `cud` or a subset -> `write`, else `*`). v1 cannot
+/// express granular query scopes, so one of those is an `InvalidOptions` error rather
+/// than a silent widening (spec #31). Other tokens pass through unchanged.
+pub fn to_v1(scope: &str) -> Result<String> {
+    let mut out = Vec::new();
+    for token in scope_tokens(scope)? {
+        match Scope::parse(token) {
+            Scope::Resource(r) if r.query.is_some() => {
+                return Err(Error::new(ErrorCode::InvalidOptions).field("scope"))
+            }
+            Scope::Resource(mut r) => {
+                r.perms = if Perms::READ.contains(r.perms) {
+                    Perms::READ
+                } else if Perms::WRITE.contains(r.perms) {
+                    Perms::WRITE
+                } else {
+                    Perms::ALL
+                };
+                r.v1 = true;
+                out.push(r.to_string());
+            }
+            _ => out.push(token.to_owned()),
+        }
+    }
+    Ok(out.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn res(scope: &str) -> ResourceScope {
+        match Scope::parse(scope) {
+            Scope::Resource(r) => r,
+            other => panic!("{scope} parsed as {other:?}"),
+        }
+    }
 
     #[test]
     fn scope_tokens_refuse_forbidden_characters() {
@@ -32,5 +493,301 @@ mod tests {
             scope_tokens(" launch  openid ").unwrap(),
             ["launch", "openid"]
         );
+    }
+
+    #[test]
+    fn v2_resource_scopes_parse_into_parts() {
+        // spec #46, §5.1
+        let r = res("patient/Observation.rs");
+        assert_eq!(r.context, ScopeContext::Patient);
+        assert_eq!(r.resource_type, "Observation");
+        assert_eq!(r.perms, Perms::R.union(Perms::S));
+        assert!(!r.v1 && r.query.is_none());
+        let r = res("user/*.cruds");
+        assert_eq!(
+            (r.context, r.resource_type.as_str()),
+            (ScopeContext::User, "*")
+        );
+        assert_eq!(r.perms, Perms::ALL);
+        assert_eq!(res("system/Patient.d").perms, Perms::D);
+    }
+
+    #[test]
+    fn v1_suffixes_normalise_to_v2_letters() {
+        // spec #9, §5.1 v1 -> v2 mapping
+        let r = res("patient/Observation.read");
+        assert_eq!((r.perms, r.v1), (Perms::READ, true));
+        assert_eq!(res("user/Patient.write").perms, Perms::WRITE);
+        assert_eq!(res("user/*.*").perms, Perms::ALL);
+        assert_eq!(Scope::parse("user/*.*").to_string(), "user/*.*");
+        assert_eq!(Perms::WRITE.to_string(), "cud");
+    }
+
+    #[test]
+    fn out_of_order_or_repeated_letters_are_opaque() {
+        // §5.1: `.dus` is not canonical; build only canonical suffixes
+        for t in [
+            "patient/Observation.dus",
+            "patient/Observation.rr",
+            "patient/Observation.",
+            "patient/Observation.rx",
+            "patient/Observation.read?code=1",
+            "doctor/Observation.rs",
+            "patient/Obs-x.rs",
+            "patient/Observation.rs?",
+            "patient/Observation.rs?code",
+        ] {
+            assert_eq!(Scope::parse(t), Scope::Unknown(t.into()), "{t}");
+        }
+    }
+
+    #[test]
+    fn query_is_kept_literally() {
+        // §5.2 step 3: no decoding, values may hold | : /
+        let t = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory&code%3Ain=x";
+        let r = res(t);
+        assert_eq!(
+            r.query.as_deref().unwrap(),
+            [
+                (
+                    "category".to_string(),
+                    "http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
+                        .to_string()
+                ),
+                ("code%3Ain".to_string(), "x".to_string())
+            ]
+        );
+        assert_eq!(Scope::parse(t).to_string(), t);
+    }
+
+    #[test]
+    fn launch_identity_refresh_extension_kinds() {
+        // §5.1 context, identity, refresh and extension scopes
+        assert_eq!(
+            Scope::parse("launch"),
+            Scope::Launch {
+                resource: None,
+                role: None
+            }
+        );
+        assert_eq!(
+            Scope::parse("launch/patient"),
+            Scope::Launch {
+                resource: Some("patient".into()),
+                role: None
+            }
+        );
+        assert_eq!(
+            Scope::parse("launch/imagingstudy?role=https://example.org/role"),
+            Scope::Launch {
+                resource: Some("imagingstudy".into()),
+                role: Some("https://example.org/role".into())
+            }
+        );
+        assert!(matches!(
+            Scope::parse("launch/x?role=a&role=b"),
+            Scope::Unknown(_)
+        ));
+        assert_eq!(
+            Scope::parse("openid"),
+            Scope::Identity(IdentityScope::OpenId)
+        );
+        assert_eq!(
+            Scope::parse("fhirUser"),
+            Scope::Identity(IdentityScope::FhirUser)
+        );
+        assert_eq!(
+            Scope::parse("online_access"),
+            Scope::Refresh(RefreshScope::OnlineAccess)
+        );
+        assert!(matches!(
+            Scope::parse("__profilePhoto.manage"),
+            Scope::Extension(_)
+        ));
+        assert!(matches!(
+            Scope::parse("https://example.org/scopes/x"),
+            Scope::Extension(_)
+        ));
+        assert!(matches!(Scope::parse("Openid"), Scope::Unknown(_)));
+    }
+
+    #[test]
+    fn different_factoring_covers_the_request() {
+        // spec #46, §5.2 step 4: rs + cud cover cruds
+        let granted = parse_scopes("patient/Observation.rs patient/Observation.cud");
+        assert!(covers(&granted, &Scope::parse("patient/Observation.cruds")));
+        let only_read = parse_scopes("patient/Observation.rs");
+        assert!(!covers(
+            &only_read,
+            &Scope::parse("patient/Observation.cruds")
+        ));
+        // v1 grant covers a v2 request and the reverse
+        assert!(covers(
+            &parse_scopes("patient/Observation.read"),
+            &Scope::parse("patient/Observation.rs")
+        ));
+        assert!(covers(
+            &parse_scopes("patient/Observation.s patient/Observation.r"),
+            &Scope::parse("patient/Observation.read")
+        ));
+    }
+
+    #[test]
+    fn wildcard_covers_any_type_but_not_the_reverse() {
+        // §5.1 `*` covers all types; §5.2 step 4
+        let star = parse_scopes("patient/*.rs");
+        assert!(covers(&star, &Scope::parse("patient/Condition.r")));
+        let obs = parse_scopes("patient/Observation.rs");
+        assert!(!covers(&obs, &Scope::parse("patient/*.rs")));
+    }
+
+    #[test]
+    fn contexts_never_cross() {
+        // §5.2 step 4: no crossing between patient, user and system
+        let user = parse_scopes("user/*.cruds");
+        assert!(!covers(&user, &Scope::parse("patient/Observation.r")));
+        assert!(!covers(
+            &parse_scopes("system/*.cruds"),
+            &Scope::parse("user/Observation.r")
+        ));
+    }
+
+    #[test]
+    fn granted_query_scope_never_covers_unconstrained_request() {
+        // §5.2 step 4; spec #46
+        let granted = parse_scopes("patient/Observation.rs?category=laboratory");
+        assert!(!covers(&granted, &Scope::parse("patient/Observation.rs")));
+        assert!(covers(
+            &granted,
+            &Scope::parse("patient/Observation.r?category=laboratory")
+        ));
+        // query compared as a set
+        let two = parse_scopes("patient/Observation.rs?a=1&b=2");
+        assert!(covers(
+            &two,
+            &Scope::parse("patient/Observation.rs?b=2&a=1")
+        ));
+        assert!(!covers(&two, &Scope::parse("patient/Observation.rs?a=1")));
+        // an unconstrained grant covers a constrained request
+        assert!(covers(
+            &parse_scopes("patient/Observation.rs"),
+            &Scope::parse("patient/Observation.rs?a=1")
+        ));
+    }
+
+    #[test]
+    fn compare_reports_three_groups() {
+        // spec #46, §5.2 step 6; IG example: offline_access requested, not granted
+        let report = compare(
+            "launch/patient patient/Observation.rs patient/Patient.rs offline_access",
+            "launch/patient patient/*.rs openid",
+        );
+        assert_eq!(
+            report.granted_and_requested,
+            [
+                "launch/patient",
+                "patient/Observation.rs",
+                "patient/Patient.rs"
+            ]
+        );
+        assert_eq!(report.missing, ["offline_access"]);
+        assert_eq!(report.extra, ["patient/*.rs", "openid"]);
+    }
+
+    #[test]
+    fn empty_grant_misses_everything() {
+        // spec #46: the grant may be empty
+        let report = compare("openid fhirUser patient/Patient.r", "");
+        assert!(report.granted_and_requested.is_empty());
+        assert_eq!(report.missing.len(), 3);
+        assert!(report.extra.is_empty());
+    }
+
+    #[test]
+    fn refresh_scope_must_be_a_subset() {
+        // spec #61
+        let granted = "patient/Observation.rs patient/Patient.rs launch/patient";
+        assert!(check_refresh_scope("patient/Observation.r", granted).is_ok());
+        assert!(check_refresh_scope("patient/Observation.rs launch/patient", granted).is_ok());
+        let e = check_refresh_scope("patient/Observation.cruds", granted).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::ScopeNotGranted, Some("scope"))
+        );
+        let e = check_refresh_scope("patient/*.rs", granted).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ScopeNotGranted);
+        let e = check_refresh_scope("a\"b", granted).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidOptions);
+    }
+
+    #[test]
+    fn v1_rewrite_for_v1_only_servers() {
+        // spec #9: a v1-only server gets `.read` scopes; spec #31: no silent widening of
+        // granular scopes
+        assert_eq!(
+            to_v1("launch patient/Observation.rs user/Patient.cu user/*.cruds openid").unwrap(),
+            "launch patient/Observation.read user/Patient.write user/*.* openid"
+        );
+        assert_eq!(
+            to_v1("patient/Observation.r").unwrap(),
+            "patient/Observation.read"
+        );
+        let e = to_v1("patient/Observation.rs?category=laboratory").unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::InvalidOptions, Some("scope"))
+        );
+    }
+
+    fn v2_scope(
+    ) -> impl Strategy<Value = (ScopeContext, String, Perms, Option<Vec<(String, String)>>)> {
+        (
+            prop_oneof![
+                Just(ScopeContext::Patient),
+                Just(ScopeContext::User),
+                Just(ScopeContext::System)
+            ],
+            prop_oneof!["[A-Z][A-Za-z0-9]{0,20}", Just("*".to_string())],
+            1u8..32,
+            proptest::option::of(proptest::collection::vec(
+                ("[a-z_:.%0-9-]{1,10}", "[A-Za-z0-9|:/._%=-]{1,20}"),
+                1..4,
+            )),
+        )
+            .prop_map(|(c, t, p, q)| (c, t, Perms(p), q))
+    }
+
+    proptest! {
+        #[test]
+        fn generated_v2_scopes_parse_back_to_their_parts((context, ty, perms, query) in v2_scope()) {
+            // §5.1 grammar; spec #46
+            let token = ResourceScope { context, resource_type: ty.clone(), perms, query: query.clone(), v1: false }.to_string();
+            let r = res(&token);
+            prop_assert_eq!(r.context, context);
+            prop_assert_eq!(r.resource_type, ty);
+            prop_assert_eq!(r.perms, perms);
+            prop_assert_eq!(r.query, query);
+            prop_assert_eq!(Scope::parse(&token).to_string(), token);
+        }
+
+        #[test]
+        fn a_scope_covers_itself(token in "[!#-\\[\\]-~]{1,40}") {
+            // §5.2 step 4 and 5
+            let s = Scope::parse(&token);
+            prop_assert!(covers(core::slice::from_ref(&s), &s));
+            prop_assert_eq!(s.to_string(), token);
+        }
+
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,80}") {
+            // spec #20 / robustness: typed results, never a panic
+            let parsed = parse_scopes(&text);
+            let _ = compare(&text, &text);
+            let _ = check_refresh_scope(&text, &text);
+            let _ = to_v1(&text);
+            let joined: Vec<String> = parsed.iter().map(|s| s.to_string()).collect();
+            let original: Vec<&str> = text.split(' ').filter(|t| !t.is_empty()).collect();
+            prop_assert_eq!(joined, original);
+        }
     }
 }
