@@ -1,21 +1,29 @@
 //! URL pieces the protocol needs: `application/x-www-form-urlencoded` encoding and
-//! decoding (WHATWG URL Standard §5, as browsers and OAuth servers use it).
+//! decoding (WHATWG URL Standard §5, as browsers and OAuth servers use it), a parser for
+//! absolute `http(s)` URLs, RFC 3986 §5.2 reference resolution, and the comparisons the
+//! launch needs (TLS check, "is this URL under the FHIR base", query editing).
 //!
 //! Why not the `url` crate: it brings IDNA tables worth tens of KB in wasm, and SMART
 //! needs only form encoding, query parsing and RFC 3986 reference resolution.
+//!
+//! The parser follows the browser's `new URL(input, base)` for the `http`/`https` inputs
+//! SMART servers publish: scheme and host are lower-cased, a default port is dropped, an
+//! empty path becomes `/`, dot segments (also `%2e`) are removed, and characters outside
+//! the URL code points are percent-encoded as the WHATWG path, query and fragment
+//! percent-encode sets say. Where the browser would silently repair an ambiguous input
+//! (a backslash for a slash, tabs or newlines inside, credentials in the authority,
+//! a non-ASCII host that needs IDNA, the odd `http:host` form), this parser refuses it
+//! with a typed error instead: a protocol endpoint that needs repair is not trusted.
+
+use core::fmt;
+
+use super::error::{Error, ErrorCode, Result};
 
 /// Encodes `name=value` pairs joined by `&`, every byte outside `*-._` and ASCII
 /// alphanumerics percent-encoded and spaces as `+` (spec #26, #41).
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    for (i, (name, value)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        form_encode_into(&mut out, name);
-        out.push('=');
-        form_encode_into(&mut out, value);
-    }
+    form_encode_pairs_into(&mut out, pairs);
     out
 }
 
@@ -79,9 +87,736 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+// ---------------------------------------------------------------------------------------
+// Absolute URLs
+// ---------------------------------------------------------------------------------------
+
+/// An absolute `http:` or `https:` URL, normalised the way `new URL(..)` does it.
+///
+/// `Display` writes the serialisation (the browser's `href`). `Debug` hides the query
+/// and the fragment, which may hold a `code` or `state` (spec #75).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Url {
+    /// `http` or `https`, lower case.
+    pub scheme: String,
+    /// The host, lower case; an IPv6 literal keeps its brackets (`[::1]`).
+    pub host: String,
+    /// The port, `None` when absent or the scheme's default (80, 443).
+    pub port: Option<u16>,
+    /// The path, never empty, starting with `/`, without dot segments.
+    pub path: String,
+    /// The query without `?`; `Some("")` for a bare `?`.
+    pub query: Option<String>,
+    /// The fragment without `#`.
+    pub fragment: Option<String>,
+}
+
+fn invalid_url() -> Error {
+    Error::new(ErrorCode::InvalidOptions).field("url")
+}
+
+impl Url {
+    /// Parses an absolute `http(s)` URL (RFC 3986 §3, WHATWG URL "special" schemes).
+    ///
+    /// Errors (`invalid_options`, field `url`): another scheme, no `//authority`,
+    /// credentials in the authority, a bad host or port, control characters, a
+    /// backslash, or surrounding spaces.
+    pub fn parse(input: &str) -> Result<Url> {
+        check_chars(input)?;
+        let (scheme, rest) = split_scheme(input).ok_or_else(invalid_url)?;
+        let rest = rest.strip_prefix("//").ok_or_else(invalid_url)?;
+        Url::from_parts(scheme, rest)
+    }
+
+    /// `scheme` is lower case already; `rest` is what follows `scheme://`.
+    fn from_parts(scheme: String, rest: &str) -> Result<Url> {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let (host, port) = parse_authority(&scheme, authority)?;
+        let (path, query, fragment) = split_tail(tail);
+        let path = if path.is_empty() { "/" } else { path };
+        Ok(Url {
+            scheme,
+            host,
+            port,
+            path: normalize_path(path),
+            query: query.map(|q| percent_encode(q, QUERY_SET)),
+            fragment: fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
+        })
+    }
+
+    /// `host[:port]`, as it appears in the serialisation.
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// True for `localhost`, `127.0.0.0/8` in dotted-decimal form, and `[::1]`.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(&self.host)
+    }
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}{}", self.scheme, self.authority(), self.path)?;
+        if let Some(q) = &self.query {
+            write!(f, "?{q}")?;
+        }
+        if let Some(frag) = &self.fragment {
+            write!(f, "#{frag}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Url({}://{}{}", self.scheme, self.authority(), self.path)?;
+        if self.query.is_some() {
+            f.write_str("?<redacted>")?;
+        }
+        if self.fragment.is_some() {
+            f.write_str("#<redacted>")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Refuses what the browser would silently repair: controls, a backslash (read as `/`
+/// in special URLs), and leading or trailing spaces.
+fn check_chars(input: &str) -> Result<()> {
+    let bad = input.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\');
+    if bad || input.starts_with(' ') || input.ends_with(' ') {
+        return Err(invalid_url());
+    }
+    Ok(())
+}
+
+/// Splits `scheme:rest` when the text before the first `:` is a valid RFC 3986 scheme
+/// (and no `/`, `?`, `#` comes first). Only `http` and `https` are accepted; another
+/// scheme gives `None` too, so `javascript:` or `data:` never pass.
+fn split_scheme(input: &str) -> Option<(String, &str)> {
+    let (scheme, rest) = split_any_scheme(input)?;
+    matches!(scheme.as_str(), "http" | "https").then_some((scheme, rest))
+}
+
+/// Like [`split_scheme`] but for any syntactically valid scheme (lower-cased).
+fn split_any_scheme(input: &str) -> Option<(String, &str)> {
+    let colon = input.find(':')?;
+    let scheme = &input[..colon];
+    let mut bytes = scheme.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    (first_ok && rest_ok).then(|| (scheme.to_ascii_lowercase(), &input[colon + 1..]))
+}
+
+fn default_port(scheme: &str) -> u16 {
+    if scheme == "https" {
+        443
+    } else {
+        80
+    }
+}
+
+fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>)> {
+    if authority.contains('@') {
+        return Err(invalid_url());
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let close = v6.find(']').ok_or_else(invalid_url)?;
+        let inner = &v6[..close];
+        let ok = !inner.is_empty()
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if !ok {
+            return Err(invalid_url());
+        }
+        let after = &v6[close + 1..];
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or_else(invalid_url)?),
+        };
+        (format!("[{}]", inner.to_ascii_lowercase()), port)
+    } else {
+        let (host, port) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        let ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        if !ok {
+            return Err(invalid_url());
+        }
+        (host.to_ascii_lowercase(), port)
+    };
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => {
+            if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid_url());
+            }
+            let n: u32 = p.parse().map_err(|_| invalid_url())?;
+            let n = u16::try_from(n).map_err(|_| invalid_url())?;
+            (n != default_port(scheme)).then_some(n)
+        }
+    };
+    Ok((host, port))
+}
+
+/// Splits `path?query#fragment` (each part raw).
+fn split_tail(tail: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, fragment) = match tail.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (tail, None),
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    (path, query, fragment)
+}
+
+fn is_single_dot(seg: &str) -> bool {
+    seg == "." || seg.eq_ignore_ascii_case("%2e")
+}
+
+fn is_double_dot(seg: &str) -> bool {
+    matches!(
+        seg.to_ascii_lowercase().as_str(),
+        ".." | ".%2e" | "%2e." | "%2e%2e"
+    )
+}
+
+/// Removes `.` and `..` segments (RFC 3986 §5.2.4, with the WHATWG spellings `%2e`),
+/// then percent-encodes with the path set. `path` starts with `/`.
+fn normalize_path(path: &str) -> String {
+    let segs: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let n = segs.len();
+    let mut out: Vec<&str> = Vec::with_capacity(n);
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == n;
+        if is_double_dot(seg) {
+            out.pop();
+            if last {
+                out.push("");
+            }
+        } else if is_single_dot(seg) {
+            if last {
+                out.push("");
+            }
+        } else {
+            out.push(seg);
+        }
+    }
+    let mut joined = String::with_capacity(path.len());
+    for seg in out {
+        joined.push('/');
+        joined.push_str(seg);
+    }
+    if joined.is_empty() {
+        joined.push('/');
+    }
+    percent_encode(&joined, PATH_SET)
+}
+
+/// WHATWG percent-encode sets, beyond C0 controls, space and non-ASCII.
+const PATH_SET: &[u8] = b"\"#<>?`{}";
+const QUERY_SET: &[u8] = b"\"#<>'";
+const FRAGMENT_SET: &[u8] = b"\"<>`";
+
+fn percent_encode(text: &str, set: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b <= 0x20 || b >= 0x7f || set.contains(&b) {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+/// Resolves `reference` against the absolute `base` (RFC 3986 §5.2.2), giving what the
+/// browser's `new URL(reference, base).href` gives for `http(s)` URLs (spec #5).
+///
+/// Against a base without a trailing slash the last segment is replaced:
+/// `resolve("auth/token", "https://h/fhir")` is `https://h/auth/token`, and against
+/// `https://h/fhir/` it is `https://h/fhir/auth/token`.
+///
+/// Errors (`invalid_options`, field `url`): a bad base, a reference with another scheme
+/// (`javascript:`, `data:`, ...), or characters refused by [`Url::parse`].
+pub fn resolve(reference: &str, base: &str) -> Result<String> {
+    let base = Url::parse(base)?;
+    check_chars(reference)?;
+    let mut relative = reference;
+    if let Some((scheme, rest)) = split_any_scheme(reference) {
+        if !matches!(scheme.as_str(), "http" | "https") {
+            return Err(invalid_url());
+        }
+        if rest.starts_with("//") {
+            return Ok(Url::parse(reference)?.to_string());
+        }
+        if scheme != base.scheme {
+            // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
+            return Err(invalid_url());
+        }
+        relative = rest;
+    }
+    if let Some(rest) = relative.strip_prefix("//") {
+        return Ok(Url::from_parts(base.scheme, rest)?.to_string());
+    }
+    let (path, query, fragment) = split_tail(relative);
+    let (path, query) = if path.is_empty() {
+        let query = match query {
+            Some(q) => Some(percent_encode(q, QUERY_SET)),
+            None => base.query.clone(),
+        };
+        (base.path.clone(), query)
+    } else if path.starts_with('/') {
+        (
+            normalize_path(path),
+            query.map(|q| percent_encode(q, QUERY_SET)),
+        )
+    } else {
+        let dir = &base.path[..base.path.rfind('/').map_or(0, |i| i + 1)];
+        let merged = format!("{dir}{path}");
+        (
+            normalize_path(&merged),
+            query.map(|q| percent_encode(q, QUERY_SET)),
+        )
+    };
+    let url = Url {
+        path,
+        query,
+        fragment: fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
+        ..base
+    };
+    Ok(url.to_string())
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets.iter().all(|o| {
+            !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()) && {
+                o.parse::<u16>().is_ok_and(|n| n <= 255)
+            }
+        })
+}
+
+/// True when `url` is an absolute `https:` URL, or, only with
+/// `allow_insecure_localhost`, an `http:` URL on `localhost`, `127.0.0.0/8` or `[::1]`
+/// (spec #6, smart-spec.md §1.4 rule 2). Unparseable input is `false`.
+pub fn is_https_or_local(url: &str, allow_insecure_localhost: bool) -> bool {
+    match Url::parse(url) {
+        Ok(u) if u.scheme == "https" => true,
+        Ok(u) => allow_insecure_localhost && u.is_loopback(),
+        Err(_) => false,
+    }
+}
+
+/// `url` without trailing `/` characters (spec #1: `.../fhir` and `.../fhir/` give the
+/// same discovery URL).
+pub fn strip_trailing_slash(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+/// True when `url` lies under `base`: same scheme, host and port (after normalisation,
+/// so case-insensitive scheme and host), and a path equal to the base path or continuing
+/// it after a `/` segment boundary; a trailing slash on the base is tolerated, and dot
+/// segments in `url` are resolved first. Decides whether the bearer token may be sent
+/// (spec #57): `https://h/fhir2` is not under `https://h/fhir`. Unparseable input is
+/// `false`.
+pub fn is_under(url: &str, base: &str) -> bool {
+    let (Ok(u), Ok(b)) = (Url::parse(url), Url::parse(base)) else {
+        return false;
+    };
+    if u.scheme != b.scheme || u.host != b.host || u.port != b.port {
+        return false;
+    }
+    let base_path = b.path.trim_end_matches('/');
+    u.path == base_path
+        || u.path
+            .strip_prefix(base_path)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Appends form-encoded `pairs` to `endpoint`'s query, keeping any query it already has
+/// (RFC 6749 §3.1: "MUST be retained"; spec #26) and dropping nothing; a fragment, if
+/// any, stays at the end. `https://h/auth?tenant=t` + `[("a","b")]` gives
+/// `https://h/auth?tenant=t&a=b`.
+pub fn append_query(endpoint: &str, pairs: &[(&str, &str)]) -> String {
+    let (head, fragment) = match endpoint.find('#') {
+        Some(i) => endpoint.split_at(i),
+        None => (endpoint, ""),
+    };
+    let mut out = String::with_capacity(endpoint.len() + 64 * pairs.len());
+    out.push_str(head);
+    if !pairs.is_empty() {
+        match head.find('?') {
+            None => out.push('?'),
+            Some(i) if i + 1 < head.len() && !head.ends_with('&') => out.push('&'),
+            Some(_) => {}
+        }
+        form_encode_pairs_into(&mut out, pairs);
+    }
+    out.push_str(fragment);
+    out
+}
+
+/// Appends `name=value` pairs joined by `&` to `out`.
+pub fn form_encode_pairs_into(out: &mut String, pairs: &[(&str, &str)]) {
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        form_encode_into(out, name);
+        out.push('=');
+        form_encode_into(out, value);
+    }
+}
+
+/// `url` without the query parameters whose decoded name is in `names`; the other
+/// parameters (byte for byte) and the fragment are kept, and a query left empty loses
+/// its `?`. Used to take `code` and `state` out of the address bar after the callback
+/// (spec #39, [`super::callback::CALLBACK_PARAMS`]).
+pub fn remove_query_params(url: &str, names: &[&str]) -> String {
+    let (head, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let Some((before, query)) = head.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|part| {
+            let name = part.split_once('=').map_or(*part, |(n, _)| n);
+            !part.is_empty() && !names.contains(&form_decode(name).as_str())
+        })
+        .collect();
+    let mut out = String::with_capacity(url.len());
+    out.push_str(before);
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    out.push_str(fragment);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    fn code(r: Result<String>) -> ErrorCode {
+        r.unwrap_err().code
+    }
+
+    #[test]
+    fn parse_normalises_like_the_browser() {
+        let u = Url::parse("HTTPS://H.Example:443/a/./b/../c?x=1 2#f g").unwrap();
+        assert_eq!(u.scheme, "https");
+        assert_eq!(u.host, "h.example");
+        assert_eq!(u.port, None);
+        assert_eq!(u.path, "/a/c");
+        assert_eq!(u.to_string(), "https://h.example/a/c?x=1%202#f%20g");
+        assert_eq!(Url::parse("http://h").unwrap().to_string(), "http://h/");
+        assert_eq!(
+            Url::parse("http://h:8080/%2e%2E/x").unwrap().to_string(),
+            "http://h:8080/x"
+        );
+        assert_eq!(
+            Url::parse("https://[::1]:9/").unwrap().authority(),
+            "[::1]:9"
+        );
+        assert_eq!(Url::parse("https://h/é").unwrap().path, "/%C3%A9");
+    }
+
+    #[test]
+    fn parse_refuses_ambiguous_input_with_a_typed_error() {
+        for bad in [
+            "",
+            "h/fhir",
+            "/fhir",
+            "ftp://h/",
+            "javascript:alert(1)",
+            "https:h/fhir",
+            "https://",
+            "https://user:pw@h/",
+            "https://h\\evil/",
+            "https://h/\npath",
+            " https://h/",
+            "https://h:99999/",
+            "https://h:8x/",
+            "https://ex ample/",
+            "https://[::1/",
+            "https://[zz]/",
+            "https://hé/",
+        ] {
+            let e = Url::parse(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidOptions, "{bad}");
+            assert_eq!(e.field, Some("url"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_query_and_fragment() {
+        // spec #75: a callback URL holds the code and state
+        let u = Url::parse("https://app/cb?code=SECRETCODE&state=SECRETSTATE#x").unwrap();
+        let dbg = format!("{u:?}");
+        assert!(!dbg.contains("SECRET"), "{dbg}");
+        assert_eq!(dbg, "Url(https://app/cb?<redacted>#<redacted>)");
+    }
+
+    #[test]
+    fn resolve_matches_new_url() {
+        // spec #5: expected values are what `new URL(rel, base).href` gives in browsers
+        let cases = [
+            ("auth/token", "https://h/fhir", "https://h/auth/token"),
+            ("auth/token", "https://h/fhir/", "https://h/fhir/auth/token"),
+            ("/auth/token", "https://h/a/fhir/", "https://h/auth/token"),
+            ("../auth", "https://h/a/fhir/", "https://h/a/auth"),
+            ("../../../x", "https://h/a/b", "https://h/x"),
+            ("..", "https://h/a/b/c", "https://h/a/"),
+            (".", "https://h/a/b", "https://h/a/"),
+            ("./t?x=1#f", "https://h/a/b?q", "https://h/a/t?x=1#f"),
+            ("?x=1", "https://h/a/b?q#f", "https://h/a/b?x=1"),
+            ("#frag", "https://h/a/b?q", "https://h/a/b?q#frag"),
+            ("", "https://h/a/b?q#f", "https://h/a/b?q"),
+            ("//other:8443/t", "https://h/fhir", "https://other:8443/t"),
+            ("HTTPS://Other/T", "https://h/fhir", "https://other/T"),
+            ("https:t", "https://h/fhir/", "https://h/fhir/t"),
+            ("a b/ü", "https://h/", "https://h/a%20b/%C3%BC"),
+            ("%2e%2e/x", "https://h/a/b/c", "https://h/a/x"),
+            ("http://localhost:80/t", "https://h/", "http://localhost/t"),
+        ];
+        for (rel, base, want) in cases {
+            assert_eq!(resolve(rel, base).unwrap(), want, "{rel} against {base}");
+        }
+    }
+
+    #[test]
+    fn resolve_refuses_foreign_schemes_and_bad_bases() {
+        // spec #5, #6: an endpoint is never javascript:, data: or the odd http:host form
+        assert_eq!(
+            code(resolve("javascript:alert(1)", "https://h/")),
+            ErrorCode::InvalidOptions
+        );
+        assert_eq!(
+            code(resolve("data:text/html,x", "https://h/")),
+            ErrorCode::InvalidOptions
+        );
+        assert_eq!(
+            code(resolve("http:evil/t", "https://h/")),
+            ErrorCode::InvalidOptions
+        );
+        assert_eq!(code(resolve("t", "fhir")), ErrorCode::InvalidOptions);
+        assert_eq!(
+            code(resolve("a\\b", "https://h/")),
+            ErrorCode::InvalidOptions
+        );
+    }
+
+    #[test]
+    fn https_or_local_needs_the_flag_for_loopback() {
+        // spec #6
+        assert!(is_https_or_local("https://h/t", false));
+        assert!(!is_https_or_local("http://h/t", true));
+        assert!(!is_https_or_local("http://localhost:8080/t", false));
+        for local in [
+            "http://localhost:8080/t",
+            "http://LOCALHOST/t",
+            "http://127.0.0.1/t",
+            "http://127.8.9.10:1/t",
+            "http://[::1]:3000/t",
+        ] {
+            assert!(is_https_or_local(local, true), "{local}");
+        }
+        for not_local in [
+            "http://localhost.evil.com/t",
+            "http://127.0.0.1.evil/t",
+            "http://128.0.0.1/t",
+            "http://127.0.0.256/t",
+            "http://[::2]/t",
+            "not a url",
+        ] {
+            assert!(!is_https_or_local(not_local, true), "{not_local}");
+        }
+    }
+
+    #[test]
+    fn trailing_slash_is_stripped() {
+        // spec #1
+        assert_eq!(
+            strip_trailing_slash("https://h/a/fhir/"),
+            "https://h/a/fhir"
+        );
+        assert_eq!(strip_trailing_slash("https://h/a/fhir"), "https://h/a/fhir");
+    }
+
+    #[test]
+    fn is_under_compares_at_segment_boundaries() {
+        // spec #57
+        let base = "https://h/fhir";
+        assert!(is_under("https://h/fhir", base));
+        assert!(is_under("https://h/fhir/", base));
+        assert!(is_under("https://h/fhir/Patient/1?x=y", base));
+        assert!(is_under("HTTPS://H/fhir/Patient", base));
+        assert!(is_under("https://h:443/fhir/Patient", base));
+        assert!(is_under("https://h/fhir/Patient/1", "https://h/fhir/"));
+        assert!(is_under("https://h/anything", "https://h/"));
+        assert!(!is_under("https://h/fhir2/Patient", base));
+        assert!(!is_under("https://h/fhirx", base));
+        assert!(!is_under("https://h/fhir/../admin", base));
+        assert!(!is_under("https://h/fhir/%2e%2e/admin", base));
+        assert!(!is_under("http://h/fhir/Patient", base));
+        assert!(!is_under("https://h:8443/fhir/Patient", base));
+        assert!(!is_under("https://other/fhir/Patient/1", base));
+        assert!(!is_under("https://h.evil/fhir", base));
+        assert!(!is_under("https://h@evil/fhir", base));
+        assert!(!is_under("/fhir/Patient", base));
+        assert!(!is_under("https://h/FHIR/Patient", base));
+    }
+
+    #[test]
+    fn append_query_keeps_the_existing_query() {
+        // spec #26
+        let pairs = [("response_type", "code"), ("scope", "a b")];
+        assert_eq!(
+            append_query("https://h/auth?tenant=t", &pairs),
+            "https://h/auth?tenant=t&response_type=code&scope=a+b"
+        );
+        assert_eq!(
+            append_query("https://h/auth", &pairs),
+            "https://h/auth?response_type=code&scope=a+b"
+        );
+        assert_eq!(
+            append_query("https://h/auth?", &pairs[..1]),
+            "https://h/auth?response_type=code"
+        );
+        assert_eq!(
+            append_query("https://h/auth?a=1&", &pairs[..1]),
+            "https://h/auth?a=1&response_type=code"
+        );
+        assert_eq!(
+            append_query("https://h/auth#f", &pairs[..1]),
+            "https://h/auth?response_type=code#f"
+        );
+        assert_eq!(
+            append_query("https://h/auth?a=1", &[]),
+            "https://h/auth?a=1"
+        );
+    }
+
+    #[test]
+    fn remove_query_params_keeps_the_rest() {
+        // spec #39
+        let names = ["code", "state", "iss"];
+        assert_eq!(
+            remove_query_params(
+                "https://app/cb?a=1&code=C&state=S&iss=I&b=%20x#/route?q",
+                &names
+            ),
+            "https://app/cb?a=1&b=%20x#/route?q"
+        );
+        assert_eq!(
+            remove_query_params("https://app/cb?code=C&state=S", &names),
+            "https://app/cb"
+        );
+        assert_eq!(
+            remove_query_params("https://app/cb?c%6Fde=C&x", &names),
+            "https://app/cb?x"
+        );
+        assert_eq!(
+            remove_query_params("https://app/cb#code=x", &names),
+            "https://app/cb#code=x"
+        );
+        assert_eq!(
+            remove_query_params("https://app/cb?codex=1", &names),
+            "https://app/cb?codex=1"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn form_pairs_round_trip(pairs in proptest::collection::vec((".*", ".*"), 0..6)) {
+            // spec #26, #41: whatever the value, the server decodes what we meant
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let decoded = parse_query(&form_encode(&refs));
+            let want: Vec<(String, String)> = pairs.clone();
+            prop_assert_eq!(decoded, want);
+        }
+
+        #[test]
+        fn append_query_round_trips(pairs in proptest::collection::vec(("[a-z_]{1,8}", ".*"), 1..6),
+                                    existing in proptest::option::of("[a-z]{1,5}=[a-z0-9]{0,5}")) {
+            // spec #26: every pair comes back, after the endpoint's own query
+            let endpoint = match &existing {
+                Some(q) => format!("https://h/auth?{q}"),
+                None => "https://h/auth".to_string(),
+            };
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let url = append_query(&endpoint, &refs);
+            let (_, query) = url.split_once('?').unwrap();
+            let mut parsed = parse_query(query);
+            if let Some(q) = &existing {
+                let first = parsed.remove(0);
+                let (n, v) = q.split_once('=').unwrap();
+                prop_assert_eq!(first, (n.to_string(), v.to_string()));
+            }
+            prop_assert_eq!(parsed, pairs);
+            let u = Url::parse(&url).unwrap();
+            prop_assert_eq!(u.path, "/auth");
+        }
+
+        #[test]
+        fn resolve_is_stable(segs in proptest::collection::vec("[a-zA-Z0-9_.-]{1,6}", 1..5),
+                             base_dir in proptest::collection::vec("[a-z]{1,4}", 0..4),
+                             q in proptest::option::of("[a-z]=[a-z]{0,2}( [a-z]{1,2})?")) {
+            // spec #5: the result is absolute, normalised, and resolving it again changes nothing
+            let base = format!("https://h/{}", base_dir.join("/"));
+            let mut rel = segs.join("/");
+            if let Some(q) = &q {
+                rel.push('?');
+                rel.push_str(q);
+            }
+            let abs = resolve(&rel, &base).unwrap();
+            prop_assert_eq!(Url::parse(&abs).unwrap().to_string(), abs.clone());
+            prop_assert_eq!(resolve(&abs, "https://other/x").unwrap(), abs.clone());
+            prop_assert!(is_under(&abs, "https://h/"));
+            prop_assert!(!abs.contains("/./") && !abs.contains("/../"));
+            if let Some(q) = &q {
+                let (_, query) = abs.split_once('?').unwrap();
+                let (n, v) = q.split_once('=').unwrap();
+                let want = vec![(n.to_string(), v.to_string())];
+                prop_assert_eq!(parse_query(query), want);
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(s in ".*") {
+            let _ = Url::parse(&s);
+            let _ = resolve(&s, "https://h/fhir");
+            let _ = is_under(&s, "https://h/fhir");
+            let _ = remove_query_params(&s, &["code"]);
+        }
+    }
 
     #[test]
     fn form_encoding_escapes_everything_reserved() {
