@@ -1,1 +1,555 @@
-//! TODO: filled in by the protocol-core work (issue 2).
+//! Launch context: what arrives beside the access token (smart-spec.md §3.2, §3.3;
+//! SC `#launch-context-arrives-with-your-access_token`, `#fhir-context`,
+//! `#launch-intent`, `#styling`).
+//!
+//! [`LaunchContext::from_token_response`] reads `patient`, `encounter`, `fhirContext`,
+//! `need_patient_banner`, `smart_style_url`, `intent` and `tenant` (spec #49-#51).
+//! Following the project's rule (a server's non-compliance warns unless it makes the
+//! step unsafe), a malformed optional member is dropped with a warning, except
+//! `patient` and `encounter`: an id that is not a plain FHIR id would build a reference
+//! to some other resource, so it fails the response. Context the app asked for and did
+//! not get is reported by [`missing_context`], never guessed (spec #53).
+
+use super::error::{Error, ErrorCode, Result};
+use super::json::Json;
+use super::scopes::{parse_scopes, Scope};
+
+/// One `fhirContext` item, whatever the version that produced it (spec #50):
+/// 2.0 strings, 2.1 `{reference, role}`, 2.2 `{reference|canonical|identifier, type,
+/// role}`. At least one of `reference`, `canonical` and `identifier` is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FhirContextItem {
+    /// A relative reference, `Type/id`.
+    pub reference: Option<String>,
+    /// A canonical URL, possibly with a `|version` suffix.
+    pub canonical: Option<String>,
+    /// A FHIR Identifier object, as sent.
+    pub identifier: Option<Json>,
+    /// The JSON member `type`: the resource type.
+    pub resource_type: Option<String>,
+    /// The role; an absent role means `"launch"`.
+    pub role: String,
+    /// Members this version does not know, in document order.
+    pub extra: Vec<(String, Json)>,
+}
+
+/// The role an item has when the server names none (SC `#fhir-context`).
+pub const DEFAULT_ROLE: &str = "launch";
+
+impl FhirContextItem {
+    /// The resource type: the `type` member, else the type part of `reference`.
+    pub fn effective_type(&self) -> Option<&str> {
+        self.resource_type.as_deref().or_else(|| {
+            self.reference
+                .as_deref()
+                .and_then(|r| r.split_once('/'))
+                .map(|(t, _)| t)
+        })
+    }
+
+    /// Parses one item; `Err(warning)` says why it is skipped.
+    fn parse(item: &Json) -> core::result::Result<Self, &'static str> {
+        let members = match item {
+            Json::String(s) if !s.is_empty() => {
+                return Ok(FhirContextItem {
+                    reference: Some(s.clone()),
+                    canonical: None,
+                    identifier: None,
+                    resource_type: None,
+                    role: DEFAULT_ROLE.to_owned(),
+                    extra: Vec::new(),
+                })
+            }
+            Json::Object(members) => members,
+            _ => return Err(WARN_FHIR_CONTEXT_ITEM),
+        };
+        let mut out = FhirContextItem {
+            reference: None,
+            canonical: None,
+            identifier: None,
+            resource_type: None,
+            role: DEFAULT_ROLE.to_owned(),
+            extra: Vec::new(),
+        };
+        for (key, value) in members {
+            match key.as_str() {
+                "reference" => out.reference = Some(non_empty_str(value)?),
+                "canonical" => out.canonical = Some(non_empty_str(value)?),
+                "type" => out.resource_type = Some(non_empty_str(value)?),
+                "identifier" => match value {
+                    Json::Object(_) => out.identifier = Some(value.clone()),
+                    _ => return Err(WARN_FHIR_CONTEXT_ITEM),
+                },
+                "role" => match value.as_str() {
+                    Some("") => return Err(WARN_FHIR_CONTEXT_ROLE),
+                    Some(role) => out.role = role.to_owned(),
+                    None => return Err(WARN_FHIR_CONTEXT_ROLE),
+                },
+                _ => out.extra.push((key.clone(), value.clone())),
+            }
+        }
+        if out.reference.is_none() && out.canonical.is_none() && out.identifier.is_none() {
+            return Err(WARN_FHIR_CONTEXT_ITEM);
+        }
+        Ok(out)
+    }
+}
+
+fn non_empty_str(value: &Json) -> core::result::Result<String, &'static str> {
+    match value.as_str() {
+        Some(s) if !s.is_empty() => Ok(s.to_owned()),
+        _ => Err(WARN_FHIR_CONTEXT_ITEM),
+    }
+}
+
+/// Warning: an item lacked `reference`, `canonical` and `identifier`, or one of its
+/// members had the wrong JSON type.
+pub const WARN_FHIR_CONTEXT_ITEM: &str =
+    "fhirContext item without a valid reference, canonical or identifier was skipped";
+/// Warning: an item had `role: ""` or a non-string role.
+pub const WARN_FHIR_CONTEXT_ROLE: &str = "fhirContext item with an empty role was skipped";
+/// Warning: `fhirContext` was not an array.
+pub const WARN_FHIR_CONTEXT_SHAPE: &str = "fhirContext is not an array and was ignored";
+/// Warning: `need_patient_banner` was not a boolean.
+pub const WARN_BANNER: &str = "need_patient_banner is not a boolean and was ignored";
+/// Warning: `smart_style_url`, `intent` or `tenant` was not a string.
+pub const WARN_STRING_MEMBER: &str =
+    "smart_style_url, intent or tenant is not a string and was ignored";
+
+/// The launch context of a token response (spec #49-#51).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LaunchContext {
+    /// The patient's id (not a reference): it means `{aud}/Patient/{id}`.
+    pub patient: Option<String>,
+    /// The encounter's id.
+    pub encounter: Option<String>,
+    pub fhir_context: Vec<FhirContextItem>,
+    pub need_patient_banner: Option<bool>,
+    pub smart_style_url: Option<String>,
+    pub intent: Option<String>,
+    pub tenant: Option<String>,
+}
+
+/// A FHIR id (FHIR R4 `id` datatype charset: `[A-Za-z0-9\-\.]`). The R4 length cap of
+/// 64 is relaxed to 256 for servers with long ids; the charset is what keeps
+/// `{aud}/Patient/{id}` pointing at a Patient.
+fn is_fhir_id(id: &str) -> bool {
+    (1..=256).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && id != "."
+        && id != ".."
+}
+
+fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
+    match obj.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(id)) if is_fhir_id(id) => Ok(Some(id.clone())),
+        Some(_) => Err(Error::new(ErrorCode::TokenResponseInvalid).field(name)),
+    }
+}
+
+fn string_member(obj: &Json, name: &str, warnings: &mut Vec<&'static str>) -> Option<String> {
+    match obj.get(name) {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(_) => {
+            warnings.push(WARN_STRING_MEMBER);
+            None
+        }
+    }
+}
+
+impl LaunchContext {
+    /// Reads the context members of a token response object (SC
+    /// `#launch-context-arrives-with-your-access_token`, spec #49-#51). A `patient` or
+    /// `encounter` that is not a string FHIR id fails with `TokenResponseInvalid`
+    /// (field `patient` / `encounter`); other malformed members are dropped and a
+    /// warning is pushed.
+    pub fn from_token_response(obj: &Json, warnings: &mut Vec<&'static str>) -> Result<Self> {
+        let patient = id_member(obj, "patient")?;
+        let encounter = id_member(obj, "encounter")?;
+        let mut fhir_context = Vec::new();
+        match obj.get("fhirContext") {
+            None | Some(Json::Null) => {}
+            Some(Json::Array(items)) => {
+                for item in items {
+                    match FhirContextItem::parse(item) {
+                        Ok(item) => fhir_context.push(item),
+                        Err(w) => warnings.push(w),
+                    }
+                }
+            }
+            Some(_) => warnings.push(WARN_FHIR_CONTEXT_SHAPE),
+        }
+        let need_patient_banner = match obj.get("need_patient_banner") {
+            None | Some(Json::Null) => None,
+            Some(Json::Bool(b)) => Some(*b),
+            Some(_) => {
+                warnings.push(WARN_BANNER);
+                None
+            }
+        };
+        Ok(LaunchContext {
+            patient,
+            encounter,
+            fhir_context,
+            need_patient_banner,
+            smart_style_url: string_member(obj, "smart_style_url", warnings),
+            intent: string_member(obj, "intent", warnings),
+            tenant: string_member(obj, "tenant", warnings),
+        })
+    }
+
+    /// `{aud}/Patient/{patient}`, when a patient is in context (spec #49).
+    pub fn patient_reference(&self, aud: &str) -> Option<String> {
+        self.patient.as_deref().map(|id| join(aud, "Patient", id))
+    }
+
+    /// `{aud}/Encounter/{encounter}`, when an encounter is in context (spec #49).
+    pub fn encounter_reference(&self, aud: &str) -> Option<String> {
+        self.encounter
+            .as_deref()
+            .map(|id| join(aud, "Encounter", id))
+    }
+
+    /// The intent, only if it is one the app knows; `None` means "show the default UI"
+    /// (SC `#launch-intent`, spec #51).
+    pub fn known_intent<'a>(&self, known: &[&'a str]) -> Option<&'a str> {
+        let intent = self.intent.as_deref()?;
+        known.iter().copied().find(|k| *k == intent)
+    }
+
+    /// The items with a given role (`"launch"` for items sent without one).
+    pub fn items_with_role<'a>(
+        &'a self,
+        role: &'a str,
+    ) -> impl Iterator<Item = &'a FhirContextItem> + 'a {
+        self.fhir_context.iter().filter(move |i| i.role == role)
+    }
+}
+
+fn join(aud: &str, resource_type: &str, id: &str) -> String {
+    format!("{}/{resource_type}/{id}", aud.trim_end_matches('/'))
+}
+
+fn checked_reference(
+    aud: &str,
+    resource_type: &str,
+    field: &'static str,
+    id: &str,
+) -> Result<String> {
+    if !is_fhir_id(id) {
+        return Err(Error::new(ErrorCode::TokenResponseInvalid).field(field));
+    }
+    Ok(join(aud, resource_type, id))
+}
+
+/// `{aud}/Patient/{id}`, with no doubled slash whether `aud` ends in `/` or not
+/// (SC, spec #49). An `id` that is not a FHIR id is `TokenResponseInvalid` (field
+/// `patient`).
+pub fn patient_reference(aud: &str, id: &str) -> Result<String> {
+    checked_reference(aud, "Patient", "patient", id)
+}
+
+/// `{aud}/Encounter/{id}` (spec #49); see [`patient_reference`].
+pub fn encounter_reference(aud: &str, id: &str) -> Result<String> {
+    checked_reference(aud, "Encounter", "encounter", id)
+}
+
+/// What the request asked for and the response lacks (spec #53): `"patient"` for
+/// `launch/patient` without `patient`, `"encounter"` for `launch/encounter` without
+/// `encounter`, and `"fhirContext"` for another `launch/<type>` with no `fhirContext`
+/// item of that type (compared case-insensitively, as the scope is lowercase).
+pub fn missing_context(requested_scopes: &str, ctx: &LaunchContext) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    for scope in parse_scopes(requested_scopes) {
+        let Scope::Launch {
+            resource: Some(resource),
+            role,
+        } = scope
+        else {
+            continue;
+        };
+        let name = match resource.as_str() {
+            "patient" if role.is_none() && ctx.patient.is_none() => "patient",
+            "encounter" if role.is_none() && ctx.encounter.is_none() => "encounter",
+            "patient" | "encounter" if role.is_none() => continue,
+            _ => {
+                let found = ctx.fhir_context.iter().any(|item| {
+                    item.effective_type()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&resource))
+                        && role.as_deref().is_none_or(|r| r == item.role)
+                });
+                if found {
+                    continue;
+                }
+                "fhirContext"
+            }
+        };
+        if !missing.contains(&name) {
+            missing.push(name);
+        }
+    }
+    missing
+}
+
+/// [`missing_context`] as a result: the first missing member as `ContextMissing`
+/// with its name in `field` (spec #53).
+pub fn require_context(requested_scopes: &str, ctx: &LaunchContext) -> Result<()> {
+    match missing_context(requested_scopes, ctx).first() {
+        Some(field) => Err(Error::new(ErrorCode::ContextMissing).field(field)),
+        None => Ok(()),
+    }
+}
+
+/// Merges the context of a refresh response into the session's (AL step 7, spec #64):
+/// every member the refresh sent replaces the old one; the rest is kept.
+pub fn merge(previous: &LaunchContext, fresh: LaunchContext) -> LaunchContext {
+    LaunchContext {
+        patient: fresh.patient.or_else(|| previous.patient.clone()),
+        encounter: fresh.encounter.or_else(|| previous.encounter.clone()),
+        fhir_context: if fresh.fhir_context.is_empty() {
+            previous.fhir_context.clone()
+        } else {
+            fresh.fhir_context
+        },
+        need_patient_banner: fresh.need_patient_banner.or(previous.need_patient_banner),
+        smart_style_url: fresh
+            .smart_style_url
+            .or_else(|| previous.smart_style_url.clone()),
+        intent: fresh.intent.or_else(|| previous.intent.clone()),
+        tenant: fresh.tenant.or_else(|| previous.tenant.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(json: &str) -> (Result<LaunchContext>, Vec<&'static str>) {
+        let mut warnings = Vec::new();
+        let r = LaunchContext::from_token_response(&Json::parse(json).unwrap(), &mut warnings);
+        (r, warnings)
+    }
+
+    #[test]
+    fn ig_example_context_members() {
+        // spec #49, #51: Appendix A, IG public example token response
+        let (c, w) = ctx(
+            r#"{"need_patient_banner":true,"smart_style_url":"https://smart.argo.run/smart-style.json",
+                "patient":"87a339d0-8cae-418e-89c7-8651e6aab3c6","token_type":"Bearer"}"#,
+        );
+        let c = c.unwrap();
+        assert!(w.is_empty());
+        assert_eq!(
+            c.patient.as_deref(),
+            Some("87a339d0-8cae-418e-89c7-8651e6aab3c6")
+        );
+        assert_eq!(c.need_patient_banner, Some(true));
+        assert_eq!(
+            c.smart_style_url.as_deref(),
+            Some("https://smart.argo.run/smart-style.json")
+        );
+        assert_eq!(c.encounter, None);
+        assert_eq!(
+            c.patient_reference("https://h/fhir/").as_deref(),
+            Some("https://h/fhir/Patient/87a339d0-8cae-418e-89c7-8651e6aab3c6")
+        );
+    }
+
+    #[test]
+    fn references_have_no_doubled_slash() {
+        // spec #49
+        assert_eq!(
+            patient_reference("https://h/a/fhir", "123").unwrap(),
+            "https://h/a/fhir/Patient/123"
+        );
+        assert_eq!(
+            patient_reference("https://h/a/fhir/", "123").unwrap(),
+            "https://h/a/fhir/Patient/123"
+        );
+        assert_eq!(
+            encounter_reference("https://h/fhir/", "e.1-x").unwrap(),
+            "https://h/fhir/Encounter/e.1-x"
+        );
+        for bad in ["", "1/../../Group", "a?b", "..", "a b"] {
+            let e = patient_reference("https://h/fhir", bad).unwrap_err();
+            assert_eq!(
+                (e.code, e.field),
+                (ErrorCode::TokenResponseInvalid, Some("patient"))
+            );
+        }
+    }
+
+    #[test]
+    fn non_string_or_unsafe_patient_is_invalid() {
+        // spec #49, #44: patient is a string id
+        for body in [
+            r#"{"patient":123}"#,
+            r#"{"patient":"Patient/123"}"#,
+            r#"{"patient":""}"#,
+        ] {
+            let e = ctx(body).0.unwrap_err();
+            assert_eq!(
+                (e.code, e.field),
+                (ErrorCode::TokenResponseInvalid, Some("patient")),
+                "{body}"
+            );
+        }
+        let e = ctx(r#"{"encounter":{"id":"1"}}"#).0.unwrap_err();
+        assert_eq!(e.field, Some("encounter"));
+        assert_eq!(ctx(r#"{"patient":null}"#).0.unwrap().patient, None);
+    }
+
+    #[test]
+    fn fhir_context_2_0_strings() {
+        // spec #50: 2.0 shape
+        let (c, w) = ctx(r#"{"fhirContext":["DiagnosticReport/123","ImagingStudy/7"]}"#);
+        let c = c.unwrap();
+        assert!(w.is_empty());
+        assert_eq!(c.fhir_context.len(), 2);
+        assert_eq!(
+            c.fhir_context[0].reference.as_deref(),
+            Some("DiagnosticReport/123")
+        );
+        assert_eq!(c.fhir_context[0].role, "launch");
+        assert_eq!(c.fhir_context[1].effective_type(), Some("ImagingStudy"));
+    }
+
+    #[test]
+    fn fhir_context_2_1_objects_with_role() {
+        // spec #50: 2.1 shape; absent role means launch
+        let (c, _) = ctx(
+            r#"{"fhirContext":[{"reference":"Patient/9","role":"https://example.org/role/sibling"},
+                               {"reference":"Observation/1"}]}"#,
+        );
+        let c = c.unwrap();
+        assert_eq!(c.fhir_context[0].role, "https://example.org/role/sibling");
+        assert_eq!(c.fhir_context[1].role, DEFAULT_ROLE);
+        assert_eq!(c.items_with_role("launch").count(), 1);
+    }
+
+    #[test]
+    fn fhir_context_2_2_canonical_identifier_type_and_extras() {
+        // spec #50: 2.2 shape, unknown members kept
+        let (c, w) = ctx(r#"{"fhirContext":[
+                {"canonical":"http://example.org/Questionnaire/q|1.0","type":"Questionnaire"},
+                {"identifier":{"system":"urn:x","value":"42"},"type":"ServiceRequest","__note":"n"}]}"#);
+        let c = c.unwrap();
+        assert!(w.is_empty());
+        let q = &c.fhir_context[0];
+        assert_eq!(
+            q.canonical.as_deref(),
+            Some("http://example.org/Questionnaire/q|1.0")
+        );
+        assert_eq!(q.effective_type(), Some("Questionnaire"));
+        let s = &c.fhir_context[1];
+        assert_eq!(
+            s.identifier
+                .as_ref()
+                .and_then(|i| i.get("value"))
+                .and_then(Json::as_str),
+            Some("42")
+        );
+        assert_eq!(s.resource_type.as_deref(), Some("ServiceRequest"));
+        assert_eq!(
+            s.extra,
+            vec![("__note".to_string(), Json::String("n".into()))]
+        );
+    }
+
+    #[test]
+    fn invalid_fhir_context_items_are_skipped_with_a_warning() {
+        // spec #50: none of the three keys -> skip; role "" -> invalid
+        let (c, w) = ctx(
+            r#"{"fhirContext":[{"type":"Observation"},{"reference":"Observation/1","role":""},
+                               42,"",{"reference":7},{"identifier":"x"},{"reference":"Encounter/2"}]}"#,
+        );
+        let c = c.unwrap();
+        assert_eq!(c.fhir_context.len(), 1);
+        assert_eq!(c.fhir_context[0].reference.as_deref(), Some("Encounter/2"));
+        assert_eq!(
+            w.iter().filter(|x| **x == WARN_FHIR_CONTEXT_ROLE).count(),
+            1
+        );
+        assert_eq!(
+            w.iter().filter(|x| **x == WARN_FHIR_CONTEXT_ITEM).count(),
+            5
+        );
+        let (c, w) = ctx(r#"{"fhirContext":"Observation/1"}"#);
+        assert!(c.unwrap().fhir_context.is_empty());
+        assert_eq!(w, [WARN_FHIR_CONTEXT_SHAPE]);
+    }
+
+    #[test]
+    fn typed_banner_style_intent_tenant() {
+        // spec #51: typed members; unknown intent gives the default UI
+        let (c, w) = ctx(r#"{"need_patient_banner":false,"intent":"zzz","tenant":"t1"}"#);
+        let c = c.unwrap();
+        assert!(w.is_empty());
+        assert_eq!(c.need_patient_banner, Some(false));
+        assert_eq!(c.tenant.as_deref(), Some("t1"));
+        assert_eq!(c.known_intent(&["reconcile-medications"]), None);
+        let (c, _) = ctx(r#"{"intent":"reconcile-medications"}"#);
+        assert_eq!(
+            c.unwrap().known_intent(&["reconcile-medications"]),
+            Some("reconcile-medications")
+        );
+        assert_eq!(LaunchContext::default().known_intent(&["a"]), None);
+        let (c, w) = ctx(r#"{"need_patient_banner":"yes","intent":1}"#);
+        let c = c.unwrap();
+        assert_eq!((c.need_patient_banner, c.intent), (None, None));
+        assert_eq!(w, [WARN_BANNER, WARN_STRING_MEMBER]);
+    }
+
+    #[test]
+    fn missing_requested_context_is_reported() {
+        // spec #53: launch/patient asked, no patient
+        let empty = LaunchContext::default();
+        assert_eq!(
+            missing_context("launch/patient launch/encounter patient/*.rs", &empty),
+            ["patient", "encounter"]
+        );
+        let e = require_context("openid launch/patient", &empty).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::ContextMissing, Some("patient"))
+        );
+        let with = LaunchContext {
+            patient: Some("1".into()),
+            ..Default::default()
+        };
+        assert!(missing_context("launch launch/patient", &with).is_empty());
+        assert!(require_context("launch/patient", &with).is_ok());
+    }
+
+    #[test]
+    fn missing_typed_launch_context_checks_fhir_context() {
+        // spec #53 with 2.2 launch/<type>?role= scopes
+        let (c, _) = ctx(r#"{"fhirContext":[{"reference":"ImagingStudy/1"}]}"#);
+        let c = c.unwrap();
+        assert!(missing_context("launch/imagingstudy", &c).is_empty());
+        assert_eq!(
+            missing_context("launch/imagingstudy?role=https://r", &c),
+            ["fhirContext"]
+        );
+        assert_eq!(missing_context("launch/questionnaire", &c), ["fhirContext"]);
+    }
+
+    #[test]
+    fn refresh_merge_keeps_context_unless_new_values() {
+        // spec #64: a refresh without patient keeps the old patient
+        let (old, _) = ctx(
+            r#"{"patient":"p1","encounter":"e1","fhirContext":["Observation/1"],"need_patient_banner":true}"#,
+        );
+        let old = old.unwrap();
+        let (fresh, _) = ctx(r#"{"encounter":"e2"}"#);
+        let merged = merge(&old, fresh.unwrap());
+        assert_eq!(merged.patient.as_deref(), Some("p1"));
+        assert_eq!(merged.encounter.as_deref(), Some("e2"));
+        assert_eq!(merged.fhir_context, old.fhir_context);
+        assert_eq!(merged.need_patient_banner, Some(true));
+    }
+}
