@@ -4,3 +4,4 @@
 //! API are compiled only for `wasm32`; see DESIGN.md for the layering.
 
 pub mod protocol;
+pub mod session;
