@@ -1,1 +1,776 @@
-//! TODO: filled in by the protocol-core work (issue 2).
+//! Discovery: `GET [fhir base]/.well-known/smart-configuration` (smart-spec.md §1,
+//! checklist #1-#10), and the legacy SMART v1 CapabilityStatement route (§1.5, #10).
+//!
+//! One request builder ([`discovery_url`], [`capability_statement_url`]) and one
+//! response processor ([`process_discovery_response`], [`process_capability_statement`])
+//! per route. The processors fail closed (spec #3): a configuration that would make a
+//! later step unsafe is an error; a server's harmless non-compliance is a warning in
+//! [`SmartConfiguration::warnings`] (the Safire rule).
+//!
+//! Decisions written down:
+//! - Endpoints the client uses (`authorization_endpoint`, `token_endpoint`,
+//!   `revocation_endpoint`, `jwks_uri`) must be `https:` (spec #6), else
+//!   `insecure_endpoint`; `http://localhost` passes only with
+//!   [`DiscoveryOptions::allow_insecure_localhost`]. Endpoints it only displays or never
+//!   calls (`management_endpoint`, `introspection_endpoint`) are dropped with a warning.
+//! - Relative endpoint URLs are resolved against the FHIR base exactly as
+//!   `new URL(rel, base)` does (spec #5): against `https://h/fhir` (no trailing slash)
+//!   `auth/token` becomes `https://h/auth/token`.
+//! - `issuer` is kept verbatim: it is compared by exact string (RFC 9207, spec #38).
+
+use super::error::{Error, ErrorCode, Result};
+use super::json::Json;
+use super::url::{is_https_or_local, resolve, strip_trailing_slash, Url};
+
+/// Where the SMART configuration lives, relative to the FHIR base.
+pub const WELL_KNOWN_PATH: &str = "/.well-known/smart-configuration";
+
+/// The `url` of the SMART v1 CapabilityStatement security extension (§1.5).
+pub const OAUTH_URIS_EXTENSION: &str =
+    "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
+
+/// Options of the discovery step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiscoveryOptions {
+    /// Development only: accept `http:` on `localhost`, `127.0.0.0/8` and `[::1]`.
+    pub allow_insecure_localhost: bool,
+}
+
+/// Which scope syntax to request (spec #9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeSyntax {
+    /// `patient/Observation.read`
+    V1,
+    /// `patient/Observation.rs`
+    V2,
+}
+
+/// A validated SMART configuration. Endpoints are absolute and normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmartConfiguration {
+    /// The authorization server's issuer, verbatim (exact-match comparisons only).
+    pub issuer: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub revocation_endpoint: Option<String>,
+    pub management_endpoint: Option<String>,
+    pub introspection_endpoint: Option<String>,
+    /// Every capability string, unknown ones included (spec #7).
+    pub capabilities: Vec<String>,
+    pub code_challenge_methods_supported: Vec<String>,
+    pub grant_types_supported: Option<Vec<String>>,
+    pub scopes_supported: Option<Vec<String>>,
+    pub response_types_supported: Option<Vec<String>>,
+    /// The server's harmless deviations, for the app's console (never secrets).
+    pub warnings: Vec<&'static str>,
+    /// Read from a v1 CapabilityStatement: no capabilities, PKCE support unknown (the
+    /// client still sends S256, spec #10).
+    pub legacy: bool,
+}
+
+impl SmartConfiguration {
+    /// True when `capabilities` lists `name` (exact match).
+    pub fn has_capability(&self, name: &str) -> bool {
+        self.capabilities.iter().any(|c| c == name)
+    }
+
+    /// Use the POST authorization variant only when `authorize-post` is advertised
+    /// (spec #8, #27).
+    pub fn supports_post_authorize(&self) -> bool {
+        self.has_capability("authorize-post")
+    }
+
+    /// The scope syntax to request: v2 when `permission-v2` is advertised or neither is,
+    /// v1 only for a server that lists `permission-v1` without `permission-v2` (spec #9).
+    /// A legacy (v1 CapabilityStatement) server gets v1.
+    pub fn preferred_scope_syntax(&self) -> ScopeSyntax {
+        if self.legacy {
+            return ScopeSyntax::V1;
+        }
+        if self.has_capability("permission-v1") && !self.has_capability("permission-v2") {
+            ScopeSyntax::V1
+        } else {
+            ScopeSyntax::V2
+        }
+    }
+
+    /// Whether the server advertises the launch mode (`launch-ehr` or
+    /// `launch-standalone`). A legacy configuration has no capabilities, so it is
+    /// assumed to support both.
+    pub fn supports_launch(&self, ehr: bool) -> bool {
+        self.legacy
+            || self.has_capability(if ehr {
+                "launch-ehr"
+            } else {
+                "launch-standalone"
+            })
+    }
+}
+
+/// Checks the FHIR base before any request: absolute, `https:` (or loopback with the
+/// flag), no query or fragment. Errors: `invalid_options` (field `iss`) or
+/// `insecure_endpoint` (field `iss`).
+pub fn check_fhir_base(fhir_base: &str, opts: &DiscoveryOptions) -> Result<()> {
+    parse_base(fhir_base)?;
+    if !is_https_or_local(fhir_base, opts.allow_insecure_localhost) {
+        return Err(Error::new(ErrorCode::InsecureEndpoint).field("iss"));
+    }
+    Ok(())
+}
+
+/// An absolute `http(s)` FHIR base without query or fragment (field `iss`).
+fn parse_base(fhir_base: &str) -> Result<Url> {
+    let bad = || Error::new(ErrorCode::InvalidOptions).field("iss");
+    let url = Url::parse(fhir_base).map_err(|_| bad())?;
+    if url.query.is_some() || url.fragment.is_some() {
+        return Err(bad());
+    }
+    Ok(url)
+}
+
+fn base_url(fhir_base: &str, suffix: &str) -> Result<String> {
+    parse_base(fhir_base)?;
+    Ok(format!("{}{suffix}", strip_trailing_slash(fhir_base)))
+}
+
+/// The discovery URL: the FHIR base without trailing `/`, plus
+/// `/.well-known/smart-configuration` (spec #1; CF `#using-well-known`). The request is
+/// a GET with `Accept: application/json` (spec #2, made by the browser layer).
+///
+/// Error: `invalid_options` (field `iss`) for a base that is not an absolute `http(s)`
+/// URL or carries a query or fragment. Call [`check_fhir_base`] first for the TLS rule.
+pub fn discovery_url(fhir_base: &str) -> Result<String> {
+    base_url(fhir_base, WELL_KNOWN_PATH)
+}
+
+/// Legacy (spec #10): the CapabilityStatement URL, `[base]/metadata`.
+pub fn capability_statement_url(fhir_base: &str) -> Result<String> {
+    base_url(fhir_base, "/metadata")
+}
+
+fn invalid(field: &'static str) -> Error {
+    Error::new(ErrorCode::DiscoveryInvalid).field(field)
+}
+
+/// Resolves an endpoint against the FHIR base and applies the TLS rule (spec #5, #6).
+fn endpoint(
+    value: &str,
+    field: &'static str,
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+) -> Result<String> {
+    if value.is_empty() {
+        return Err(invalid(field));
+    }
+    let abs = resolve(value, fhir_base).map_err(|_| invalid(field))?;
+    if !is_https_or_local(&abs, opts.allow_insecure_localhost) {
+        return Err(Error::new(ErrorCode::InsecureEndpoint).field(field));
+    }
+    Ok(abs)
+}
+
+/// A member that must be a string when present; `null` counts as absent.
+fn opt_str<'a>(doc: &'a Json, field: &'static str) -> Result<Option<&'a str>> {
+    match doc.get(field) {
+        None | Some(Json::Null) => Ok(None),
+        Some(v) => v.as_str().map(Some).ok_or_else(|| invalid(field)),
+    }
+}
+
+/// A member that must be an array when present. Non-string items are skipped (a
+/// harmless deviation) and reported in `warnings`.
+fn opt_strings(
+    doc: &Json,
+    field: &'static str,
+    warnings: &mut Vec<&'static str>,
+) -> Result<Option<Vec<String>>> {
+    match doc.get(field) {
+        None | Some(Json::Null) => Ok(None),
+        Some(v) => {
+            let items = v.as_array().ok_or_else(|| invalid(field))?;
+            let strings: Vec<String> = items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect();
+            if strings.len() != items.len() {
+                push_warning(
+                    warnings,
+                    "a discovery array holds non-string items; they were ignored",
+                );
+            }
+            Ok(Some(strings))
+        }
+    }
+}
+
+fn push_warning(warnings: &mut Vec<&'static str>, w: &'static str) {
+    if !warnings.contains(&w) {
+        warnings.push(w);
+    }
+}
+
+fn check_status(status: u16) -> Result<()> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::DiscoveryFailed).status(status))
+    }
+}
+
+/// Processes the `.well-known/smart-configuration` response (spec #3-#7; smart-spec.md
+/// §1.2, §1.4).
+///
+/// Errors, in order:
+/// - `invalid_options` / `insecure_endpoint` (field `iss`): a bad FHIR base;
+/// - `discovery_failed` with the HTTP status: a non-2xx answer;
+/// - `discovery_invalid` naming the field: not JSON, not an object, a missing or
+///   non-string `authorization_endpoint`/`token_endpoint`, a missing or non-array
+///   `capabilities`, a wrongly typed optional member, an unresolvable URL;
+/// - `insecure_endpoint` naming the field: a used endpoint that is not `https:`;
+/// - `pkce_not_supported` (field `code_challenge_methods_supported`): `S256` not listed
+///   (spec #4; `plain` is never used);
+/// - `unsupported_server` (field `grant_types_supported`): the list lacks
+///   `authorization_code`. An absent list is only a warning.
+///
+/// Unknown members and capability strings are ignored (spec #7).
+pub fn process_discovery_response(
+    status: u16,
+    body: &str,
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+) -> Result<SmartConfiguration> {
+    check_fhir_base(fhir_base, opts)?;
+    check_status(status)?;
+    let doc = Json::parse(body).map_err(|_| invalid("body").status(status))?;
+    if doc.as_object().is_none() {
+        return Err(invalid("body").status(status));
+    }
+    let mut warnings = Vec::new();
+
+    let authorization_endpoint = opt_str(&doc, "authorization_endpoint")?
+        .ok_or_else(|| invalid("authorization_endpoint"))?;
+    let token_endpoint =
+        opt_str(&doc, "token_endpoint")?.ok_or_else(|| invalid("token_endpoint"))?;
+    let capabilities =
+        opt_strings(&doc, "capabilities", &mut warnings)?.ok_or_else(|| invalid("capabilities"))?;
+
+    let authorization_endpoint = endpoint(
+        authorization_endpoint,
+        "authorization_endpoint",
+        fhir_base,
+        opts,
+    )?;
+    if authorization_endpoint.contains('#') {
+        // RFC 6749 §3.1: the endpoint URI MUST NOT include a fragment.
+        return Err(invalid("authorization_endpoint"));
+    }
+    let token_endpoint = endpoint(token_endpoint, "token_endpoint", fhir_base, opts)?;
+    let revocation_endpoint = match opt_str(&doc, "revocation_endpoint")? {
+        Some(v) => Some(endpoint(v, "revocation_endpoint", fhir_base, opts)?),
+        None => None,
+    };
+    let jwks_uri = match opt_str(&doc, "jwks_uri")? {
+        Some(v) => Some(endpoint(v, "jwks_uri", fhir_base, opts)?),
+        None => None,
+    };
+    let mut display_only = |field: &'static str, w: &'static str| -> Result<Option<String>> {
+        Ok(match opt_str(&doc, field)? {
+            Some(v) => match endpoint(v, field, fhir_base, opts) {
+                Ok(url) => Some(url),
+                Err(_) => {
+                    push_warning(&mut warnings, w);
+                    None
+                }
+            },
+            None => None,
+        })
+    };
+    let management_endpoint = display_only(
+        "management_endpoint",
+        "management_endpoint is not a usable https URL; ignored",
+    )?;
+    let introspection_endpoint = display_only(
+        "introspection_endpoint",
+        "introspection_endpoint is not a usable https URL; ignored",
+    )?;
+    let issuer = opt_str(&doc, "issuer")?.map(str::to_string);
+
+    let code_challenge_methods_supported =
+        opt_strings(&doc, "code_challenge_methods_supported", &mut warnings)?.unwrap_or_default();
+    if !code_challenge_methods_supported.iter().any(|m| m == "S256") {
+        return Err(
+            Error::new(ErrorCode::PkceNotSupported).field("code_challenge_methods_supported")
+        );
+    }
+    if code_challenge_methods_supported
+        .iter()
+        .any(|m| m == "plain")
+    {
+        push_warning(
+            &mut warnings,
+            "code_challenge_methods_supported lists plain (servers SHALL NOT); S256 is used",
+        );
+    }
+
+    let grant_types_supported = opt_strings(&doc, "grant_types_supported", &mut warnings)?;
+    match &grant_types_supported {
+        Some(g) if !g.iter().any(|t| t == "authorization_code") => {
+            return Err(Error::new(ErrorCode::UnsupportedServer).field("grant_types_supported"));
+        }
+        Some(_) => {}
+        None => push_warning(
+            &mut warnings,
+            "grant_types_supported is absent; authorization_code is assumed",
+        ),
+    }
+    let scopes_supported = opt_strings(&doc, "scopes_supported", &mut warnings)?;
+    let response_types_supported = opt_strings(&doc, "response_types_supported", &mut warnings)?;
+    if let Some(r) = &response_types_supported {
+        if !r.iter().any(|t| t == "code") {
+            push_warning(&mut warnings, "response_types_supported lacks code");
+        }
+    }
+
+    let mut config = SmartConfiguration {
+        issuer,
+        jwks_uri,
+        authorization_endpoint,
+        token_endpoint,
+        revocation_endpoint,
+        management_endpoint,
+        introspection_endpoint,
+        capabilities,
+        code_challenge_methods_supported,
+        grant_types_supported,
+        scopes_supported,
+        response_types_supported,
+        warnings,
+        legacy: false,
+    };
+    if !config.has_capability("client-public") {
+        push_warning(&mut config.warnings, "capabilities lack client-public");
+    }
+    if config.has_capability("sso-openid-connect") && config.issuer.is_none() {
+        push_warning(
+            &mut config.warnings,
+            "sso-openid-connect without issuer; id_token checks will fail",
+        );
+    }
+    Ok(config)
+}
+
+/// Legacy fallback (spec #10; smart-spec.md §1.5, off by default): reads the SMART v1
+/// `oauth-uris` extension of a CapabilityStatement (`GET [base]/metadata`):
+/// `rest[*].security.extension[url = OAUTH_URIS_EXTENSION].extension[url = authorize |
+/// token | revoke | manage].valueUri`.
+///
+/// The result has `legacy: true`, no capabilities and no advertised PKCE methods; the
+/// authorize step still sends S256 (the IG requires apps to). Errors as for
+/// [`process_discovery_response`]: `discovery_failed` (status), `discovery_invalid`
+/// (`body`, `authorization_endpoint`, `token_endpoint`), `insecure_endpoint`.
+pub fn process_capability_statement(
+    status: u16,
+    body: &str,
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+) -> Result<SmartConfiguration> {
+    check_fhir_base(fhir_base, opts)?;
+    check_status(status)?;
+    let doc = Json::parse(body).map_err(|_| invalid("body").status(status))?;
+    let uris = doc
+        .get("rest")
+        .and_then(Json::as_array)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|rest| rest.get("security")?.get("extension")?.as_array())
+        .flatten()
+        .find(|ext| ext.get("url").and_then(Json::as_str) == Some(OAUTH_URIS_EXTENSION))
+        .and_then(|ext| ext.get("extension")?.as_array());
+    let value = |name: &str| -> Option<&str> {
+        uris?
+            .iter()
+            .find(|e| e.get("url").and_then(Json::as_str) == Some(name))?
+            .get("valueUri")?
+            .as_str()
+    };
+    let authorize = value("authorize").ok_or_else(|| invalid("authorization_endpoint"))?;
+    let token = value("token").ok_or_else(|| invalid("token_endpoint"))?;
+    let authorization_endpoint = endpoint(authorize, "authorization_endpoint", fhir_base, opts)?;
+    if authorization_endpoint.contains('#') {
+        return Err(invalid("authorization_endpoint"));
+    }
+    let token_endpoint = endpoint(token, "token_endpoint", fhir_base, opts)?;
+    let revocation_endpoint = match value("revoke") {
+        Some(v) => Some(endpoint(v, "revocation_endpoint", fhir_base, opts)?),
+        None => None,
+    };
+    let mut warnings = vec!["legacy CapabilityStatement discovery: PKCE support is not advertised"];
+    let management_endpoint = value("manage").and_then(|v| {
+        let url = endpoint(v, "management_endpoint", fhir_base, opts).ok();
+        if url.is_none() {
+            warnings.push("management_endpoint is not a usable https URL; ignored");
+        }
+        url
+    });
+    Ok(SmartConfiguration {
+        issuer: None,
+        jwks_uri: None,
+        authorization_endpoint,
+        token_endpoint,
+        revocation_endpoint,
+        management_endpoint,
+        introspection_endpoint: None,
+        capabilities: Vec::new(),
+        code_challenge_methods_supported: Vec::new(),
+        grant_types_supported: None,
+        scopes_supported: None,
+        response_types_supported: None,
+        warnings,
+        legacy: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "https://h/a/fhir";
+    const OPTS: DiscoveryOptions = DiscoveryOptions {
+        allow_insecure_localhost: false,
+    };
+
+    /// The IG's public example, trimmed, with an extension field and capability.
+    const GOOD: &str = r#"{
+        "issuer": "https://h/auth/",
+        "jwks_uri": "https://h/auth/jwks",
+        "authorization_endpoint": "https://h/auth/authorize",
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint": "https://h/auth/token",
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "scopes_supported": ["openid", "launch", "patient/*.rs"],
+        "response_types_supported": ["code"],
+        "management_endpoint": "https://h/manage",
+        "introspection_endpoint": "https://h/introspect",
+        "revocation_endpoint": "https://h/revoke",
+        "capabilities": ["launch-ehr", "launch-standalone", "client-public",
+            "context-passthrough-banner", "https://example.org/cap", "permission-v2",
+            "sso-openid-connect", "authorize-post"],
+        "code_challenge_methods_supported": ["S256"],
+        "x-vendor": {"nested": [1, 2, {"a": null}]}
+    }"#;
+
+    fn process(body: &str) -> Result<SmartConfiguration> {
+        process_discovery_response(200, body, BASE, &OPTS)
+    }
+
+    /// `GOOD` with member `key` replaced by raw JSON `value` (or removed when `None`).
+    fn with(key: &str, value: Option<&str>) -> String {
+        let doc = Json::parse(GOOD).unwrap();
+        let mut members: Vec<(String, Json)> = doc.as_object().unwrap().to_vec();
+        members.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            members.push((key.to_string(), Json::parse(v).unwrap()));
+        }
+        Json::Object(members).to_string()
+    }
+
+    fn err(body: &str) -> (ErrorCode, Option<&'static str>) {
+        let e = process(body).unwrap_err();
+        (e.code, e.field)
+    }
+
+    #[test]
+    fn discovery_url_has_no_doubled_slash() {
+        // spec #1
+        let want = "https://h/a/fhir/.well-known/smart-configuration";
+        assert_eq!(discovery_url("https://h/a/fhir").unwrap(), want);
+        assert_eq!(discovery_url("https://h/a/fhir/").unwrap(), want);
+        assert_eq!(
+            capability_statement_url("https://h/a/fhir/").unwrap(),
+            "https://h/a/fhir/metadata"
+        );
+        let e = discovery_url("h/a/fhir").unwrap_err();
+        assert_eq!((e.code, e.field), (ErrorCode::InvalidOptions, Some("iss")));
+        let e = discovery_url("https://h/fhir?x=1").unwrap_err();
+        assert_eq!((e.code, e.field), (ErrorCode::InvalidOptions, Some("iss")));
+    }
+
+    #[test]
+    fn fhir_base_needs_tls() {
+        // spec #6
+        let e = check_fhir_base("http://h/fhir", &OPTS).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::InsecureEndpoint, Some("iss"))
+        );
+        let dev = DiscoveryOptions {
+            allow_insecure_localhost: true,
+        };
+        assert!(check_fhir_base("http://localhost:8080/fhir", &dev).is_ok());
+        assert!(check_fhir_base("http://localhost:8080/fhir", &OPTS).is_err());
+    }
+
+    #[test]
+    fn good_document_is_read_fully() {
+        // spec #7: unknown members and capability strings are ignored
+        let c = process(GOOD).unwrap();
+        assert_eq!(c.issuer.as_deref(), Some("https://h/auth/"));
+        assert_eq!(c.authorization_endpoint, "https://h/auth/authorize");
+        assert_eq!(c.token_endpoint, "https://h/auth/token");
+        assert_eq!(c.revocation_endpoint.as_deref(), Some("https://h/revoke"));
+        assert_eq!(c.jwks_uri.as_deref(), Some("https://h/auth/jwks"));
+        assert_eq!(c.management_endpoint.as_deref(), Some("https://h/manage"));
+        assert!(c.has_capability("context-passthrough-banner"));
+        assert!(c.has_capability("https://example.org/cap"));
+        assert!(!c.has_capability("launch"));
+        assert_eq!(c.code_challenge_methods_supported, ["S256"]);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert!(!c.legacy);
+        assert!(c.supports_launch(true) && c.supports_launch(false));
+    }
+
+    #[test]
+    fn non_2xx_fails_with_status() {
+        // spec #3
+        for status in [404, 500, 301, 199] {
+            let e = process_discovery_response(status, GOOD, BASE, &OPTS).unwrap_err();
+            assert_eq!(e.code, ErrorCode::DiscoveryFailed);
+            assert_eq!(e.status, Some(status));
+        }
+    }
+
+    #[test]
+    fn non_json_or_non_object_is_invalid() {
+        // spec #3
+        for body in ["", "<html>", "[]", "\"x\"", "null", "{\"a\":1", "{} x"] {
+            assert_eq!(
+                err(body),
+                (ErrorCode::DiscoveryInvalid, Some("body")),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn required_members_are_named() {
+        // spec #3
+        for field in ["authorization_endpoint", "token_endpoint", "capabilities"] {
+            assert_eq!(
+                err(&with(field, None)),
+                (ErrorCode::DiscoveryInvalid, Some(field))
+            );
+            assert_eq!(
+                err(&with(field, Some("42"))),
+                (ErrorCode::DiscoveryInvalid, Some(field))
+            );
+        }
+        assert_eq!(
+            err(&with("token_endpoint", Some("\"\""))),
+            (ErrorCode::DiscoveryInvalid, Some("token_endpoint"))
+        );
+        assert_eq!(
+            err(&with("capabilities", Some("\"launch-ehr\""))),
+            (ErrorCode::DiscoveryInvalid, Some("capabilities"))
+        );
+        assert_eq!(
+            err(&with("issuer", Some("{}"))),
+            (ErrorCode::DiscoveryInvalid, Some("issuer"))
+        );
+        assert_eq!(
+            err(&with(
+                "authorization_endpoint",
+                Some("\"javascript:alert(1)\"")
+            )),
+            (ErrorCode::DiscoveryInvalid, Some("authorization_endpoint"))
+        );
+    }
+
+    #[test]
+    fn pkce_s256_is_required() {
+        // spec #4
+        let want = (
+            ErrorCode::PkceNotSupported,
+            Some("code_challenge_methods_supported"),
+        );
+        assert_eq!(err(&with("code_challenge_methods_supported", None)), want);
+        assert_eq!(
+            err(&with(
+                "code_challenge_methods_supported",
+                Some("[\"plain\"]")
+            )),
+            want
+        );
+        assert_eq!(
+            err(&with("code_challenge_methods_supported", Some("[]"))),
+            want
+        );
+        assert_eq!(
+            err(&with(
+                "code_challenge_methods_supported",
+                Some("[\"s256\"]")
+            )),
+            want
+        );
+        let c = process(&with(
+            "code_challenge_methods_supported",
+            Some("[\"plain\", \"S256\"]"),
+        ))
+        .unwrap();
+        assert!(c.warnings.iter().any(|w| w.contains("plain")));
+    }
+
+    #[test]
+    fn relative_endpoints_resolve_like_new_url() {
+        // spec #5: against `https://h/a/fhir` (no slash) the last segment is replaced
+        let body = with("token_endpoint", Some("\"auth/token\""));
+        let c = process(&body).unwrap();
+        assert_eq!(c.token_endpoint, "https://h/a/auth/token");
+        let c = process_discovery_response(200, &body, "https://h/a/fhir/", &OPTS).unwrap();
+        assert_eq!(c.token_endpoint, "https://h/a/fhir/auth/token");
+        let c = process(&with(
+            "authorization_endpoint",
+            Some("\"/oauth/authorize?x=1\""),
+        ))
+        .unwrap();
+        assert_eq!(c.authorization_endpoint, "https://h/oauth/authorize?x=1");
+    }
+
+    #[test]
+    fn insecure_endpoints_are_refused() {
+        // spec #6
+        for field in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "revocation_endpoint",
+            "jwks_uri",
+        ] {
+            let body = with(field, Some("\"http://h/x\""));
+            assert_eq!(
+                err(&body),
+                (ErrorCode::InsecureEndpoint, Some(field)),
+                "{field}"
+            );
+        }
+        let body = with("token_endpoint", Some("\"http://localhost:9/token\""));
+        assert_eq!(
+            err(&body),
+            (ErrorCode::InsecureEndpoint, Some("token_endpoint"))
+        );
+        let dev = DiscoveryOptions {
+            allow_insecure_localhost: true,
+        };
+        let c = process_discovery_response(200, &body, BASE, &dev).unwrap();
+        assert_eq!(c.token_endpoint, "http://localhost:9/token");
+        // display-only endpoints are dropped with a warning, not fatal
+        let c = process(&with("management_endpoint", Some("\"http://h/manage\""))).unwrap();
+        assert_eq!(c.management_endpoint, None);
+        assert!(!c.warnings.is_empty());
+    }
+
+    #[test]
+    fn grant_types_gate_the_code_flow() {
+        // smart-spec.md §1.2: abort without authorization_code, warn when absent
+        assert_eq!(
+            err(&with(
+                "grant_types_supported",
+                Some("[\"client_credentials\"]")
+            )),
+            (ErrorCode::UnsupportedServer, Some("grant_types_supported"))
+        );
+        let c = process(&with("grant_types_supported", None)).unwrap();
+        assert_eq!(c.grant_types_supported, None);
+        assert!(c
+            .warnings
+            .iter()
+            .any(|w| w.contains("grant_types_supported")));
+    }
+
+    #[test]
+    fn tolerant_of_odd_but_harmless_members() {
+        // spec #7
+        let c = process(&with("capabilities", Some("[\"launch-ehr\", 7, null]"))).unwrap();
+        assert_eq!(c.capabilities, ["launch-ehr"]);
+        assert!(c.warnings.iter().any(|w| w.contains("non-string")));
+        assert!(c.warnings.iter().any(|w| w.contains("client-public")));
+        let c = process(&with("issuer", Some("null"))).unwrap();
+        assert_eq!(c.issuer, None);
+        assert!(c.warnings.iter().any(|w| w.contains("sso-openid-connect")));
+    }
+
+    #[test]
+    fn post_authorize_only_when_advertised() {
+        // spec #8
+        assert!(process(GOOD).unwrap().supports_post_authorize());
+        let body = with("capabilities", Some("[\"launch-ehr\", \"client-public\"]"));
+        assert!(!process(&body).unwrap().supports_post_authorize());
+    }
+
+    #[test]
+    fn scope_syntax_follows_permissions() {
+        // spec #9
+        let syntax = |caps: &str| {
+            process(&with("capabilities", Some(caps)))
+                .unwrap()
+                .preferred_scope_syntax()
+        };
+        assert_eq!(syntax("[\"permission-v1\"]"), ScopeSyntax::V1);
+        assert_eq!(syntax("[\"permission-v2\"]"), ScopeSyntax::V2);
+        assert_eq!(
+            syntax("[\"permission-v1\", \"permission-v2\"]"),
+            ScopeSyntax::V2
+        );
+        assert_eq!(syntax("[]"), ScopeSyntax::V2);
+    }
+
+    fn capability_statement(authorize: &str, token: &str) -> String {
+        format!(
+            r#"{{"resourceType":"CapabilityStatement","rest":[{{"mode":"server"}},{{"security":{{
+            "extension":[{{"url":"http://other/ext","valueString":"x"}},
+            {{"url":"{OAUTH_URIS_EXTENSION}","extension":[
+              {{"url":"authorize","valueUri":"{authorize}"}},
+              {{"url":"token","valueUri":"{token}"}},
+              {{"url":"revoke","valueUri":"https://h/revoke"}},
+              {{"url":"manage","valueUri":"https://h/manage"}}]}}]}}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn legacy_capability_statement_gives_endpoints() {
+        // spec #10
+        let body = capability_statement("https://h/auth/authorize", "token");
+        let c = process_capability_statement(200, &body, BASE, &OPTS).unwrap();
+        assert!(c.legacy);
+        assert_eq!(c.authorization_endpoint, "https://h/auth/authorize");
+        assert_eq!(c.token_endpoint, "https://h/a/token");
+        assert_eq!(c.revocation_endpoint.as_deref(), Some("https://h/revoke"));
+        assert_eq!(c.management_endpoint.as_deref(), Some("https://h/manage"));
+        assert!(c.capabilities.is_empty());
+        assert!(c.supports_launch(true));
+        assert!(!c.supports_post_authorize());
+        assert_eq!(c.preferred_scope_syntax(), ScopeSyntax::V1);
+    }
+
+    #[test]
+    fn legacy_capability_statement_fails_closed() {
+        // spec #10, #3, #6
+        let e = process_capability_statement(404, "{}", BASE, &OPTS).unwrap_err();
+        assert_eq!((e.code, e.status), (ErrorCode::DiscoveryFailed, Some(404)));
+        let e = process_capability_statement(200, "nope", BASE, &OPTS).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::DiscoveryInvalid, Some("body"))
+        );
+        let e = process_capability_statement(200, "{\"rest\":[]}", BASE, &OPTS).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::DiscoveryInvalid, Some("authorization_endpoint"))
+        );
+        let body = capability_statement("https://h/authorize", "http://h/token");
+        let e = process_capability_statement(200, &body, BASE, &OPTS).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::InsecureEndpoint, Some("token_endpoint"))
+        );
+    }
+}
