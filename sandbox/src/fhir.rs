@@ -1,0 +1,4 @@
+//! The FHIR server: reads and searches over the embedded fixtures, guarded by
+//! bearer tokens and SMART scopes.
+
+pub mod fixtures;
