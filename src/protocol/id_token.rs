@@ -1,1 +1,644 @@
-//! TODO: filled in by the protocol-core work (issue 2).
+//! The `id_token` and `fhirUser` (smart-spec.md §6; SC `#scopes-for-requesting-identity-data`,
+//! `#steps-for-using-an-id-token`; OpenID Connect Core §3.1.3.7, §12.2; RFC 7515 §7.1).
+//!
+//! [`decode_id_token`] splits the compact JWS and reads its header and claims; it does
+//! **not** check the signature. It keeps [`IdToken::signing_input`] and
+//! [`IdToken::signature`] so the browser layer can verify them with WebCrypto against
+//! the JWKS of the *expected* issuer (spec #68). [`validate_claims`] applies the OIDC
+//! claim checks (spec #67) and must run before anything the token names is fetched.
+//! `Debug` never shows the token, its signature or its nonce (spec #75).
+
+use core::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use super::error::{Error, ErrorCode, Result};
+use super::json::Json;
+
+fn invalid(field: &'static str) -> Error {
+    Error::new(ErrorCode::IdTokenInvalid).field(field)
+}
+
+/// A decoded, not yet verified, `id_token`.
+#[derive(Clone, PartialEq)]
+pub struct IdToken {
+    /// The JWS `alg` (never `none`).
+    pub alg: String,
+    /// The JWS `kid`, to pick the key from the JWKS.
+    pub kid: Option<String>,
+    pub claims: IdTokenClaims,
+    /// `BASE64URL(header) "." BASE64URL(payload)`, the bytes the signature covers
+    /// (RFC 7515 §5.2).
+    pub signing_input: String,
+    /// The decoded signature bytes.
+    pub signature: Vec<u8>,
+}
+
+impl fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdToken")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("claims", &self.claims)
+            .field("signing_input", &"<redacted>")
+            .field("signature_len", &self.signature.len())
+            .finish()
+    }
+}
+
+/// The claims this client uses (OIDC §2, SC identity). Times are in seconds.
+#[derive(Clone, PartialEq)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    /// A string `aud` becomes a one-element list.
+    pub aud: Vec<String>,
+    pub azp: Option<String>,
+    pub exp: u64,
+    pub iat: u64,
+    pub nonce: Option<String>,
+    /// The SMART `fhirUser` claim.
+    pub fhir_user: Option<String>,
+    /// The legacy (SMART v1) `profile` claim, when it is a string.
+    pub profile: Option<String>,
+    /// Every claim, as sent.
+    pub raw: Json,
+}
+
+impl fmt::Debug for IdTokenClaims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdTokenClaims")
+            .field("iss", &self.iss)
+            .field("sub", &self.sub)
+            .field("aud", &self.aud)
+            .field("azp", &self.azp)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("nonce", &self.nonce.as_ref().map(|_| "<redacted>"))
+            .field("fhir_user", &self.fhir_user)
+            .finish_non_exhaustive()
+    }
+}
+
+fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| invalid(field))
+}
+
+fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
+    let text = core::str::from_utf8(bytes).map_err(|_| invalid(field))?;
+    match Json::parse(text) {
+        Ok(obj @ Json::Object(_)) => Ok(obj),
+        _ => Err(invalid(field)),
+    }
+}
+
+/// Decodes a compact JWS `id_token` (RFC 7515 §7.1; spec #67, #68): three base64url
+/// segments (a JWE's five are refused), a JSON header with an `alg` other than `none`,
+/// a JSON object of claims, and a non-empty signature. Each defect is `IdTokenInvalid`
+/// naming the part (`id_token`, `header`, `alg`, `payload`, `signature`) or the claim.
+/// The signature is not verified here.
+pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
+    let mut parts = jwt.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid("id_token"));
+    };
+    let header_json = json_object(&decode_segment(header, "header")?, "header")?;
+    let alg = match header_json.get("alg").and_then(Json::as_str) {
+        Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg.to_owned(),
+        _ => return Err(invalid("alg")),
+    };
+    let kid = match header_json.get("kid") {
+        None => None,
+        Some(Json::String(k)) => Some(k.clone()),
+        Some(_) => return Err(invalid("kid")),
+    };
+    let claims = parse_claims(json_object(
+        &decode_segment(payload, "payload")?,
+        "payload",
+    )?)?;
+    let signature = decode_segment(signature, "signature")?;
+    if signature.is_empty() {
+        return Err(invalid("signature"));
+    }
+    Ok(IdToken {
+        alg,
+        kid,
+        claims,
+        signing_input: format!("{header}.{payload}"),
+        signature,
+    })
+}
+
+fn required_str(raw: &Json, name: &'static str) -> Result<String> {
+    match raw.get(name) {
+        Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(invalid(name)),
+    }
+}
+
+fn optional_str(raw: &Json, name: &'static str) -> Result<Option<String>> {
+    match raw.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(name)),
+    }
+}
+
+/// A NumericDate (RFC 7519 §2): non-negative seconds, fractions truncated.
+fn numeric_date(raw: &Json, name: &'static str) -> Result<u64> {
+    match raw.get(name) {
+        Some(Json::Number(n)) if n.is_finite() && *n >= 0.0 && *n < 1e15 => Ok(*n as u64),
+        _ => Err(invalid(name)),
+    }
+}
+
+/// Reads the claims object (OIDC §2): `iss`, `sub`, `aud`, `exp` and `iat` are
+/// required; `aud` is a string or a non-empty array of strings.
+pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
+    let aud = match raw.get("aud") {
+        Some(Json::String(a)) if !a.is_empty() => vec![a.clone()],
+        Some(Json::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|a| a.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| invalid("aud"))?,
+        _ => return Err(invalid("aud")),
+    };
+    Ok(IdTokenClaims {
+        iss: required_str(&raw, "iss")?,
+        sub: required_str(&raw, "sub")?,
+        aud,
+        azp: optional_str(&raw, "azp")?,
+        exp: numeric_date(&raw, "exp")?,
+        iat: numeric_date(&raw, "iat")?,
+        nonce: optional_str(&raw, "nonce")?,
+        fhir_user: optional_str(&raw, "fhirUser")?,
+        // `profile` is a URL in SMART v1 but something else elsewhere: never fatal.
+        profile: raw.get("profile").and_then(Json::as_str).map(str::to_owned),
+        raw,
+    })
+}
+
+/// How far `iat` may be in the future beyond the leeway: a day.
+const MAX_IAT_SKEW_S: u64 = 24 * 3600;
+
+/// The OIDC §3.1.3.7 claim checks (SC identity, spec #67), each failure an
+/// `IdTokenInvalid` whose `field` names the claim:
+/// - `iss` exactly equals `expected_issuer` (the discovery `issuer`);
+/// - `aud` contains `client_id`;
+/// - `azp`, when present or when there are several audiences, equals `client_id`;
+/// - `exp` is after `now` (less `leeway_s`);
+/// - `iat` is not more than `leeway_s` + a day in the future;
+/// - `nonce` equals the one sent, if one was sent.
+pub fn validate_claims(
+    claims: &IdTokenClaims,
+    expected_issuer: &str,
+    client_id: &str,
+    nonce: Option<&str>,
+    now_ms: u64,
+    leeway_s: u64,
+) -> Result<()> {
+    if claims.iss != expected_issuer {
+        return Err(invalid("iss"));
+    }
+    if !claims.aud.iter().any(|a| a == client_id) {
+        return Err(invalid("aud"));
+    }
+    match &claims.azp {
+        Some(azp) if azp != client_id => return Err(invalid("azp")),
+        None if claims.aud.len() > 1 => return Err(invalid("azp")),
+        _ => {}
+    }
+    let now_s = now_ms / 1000;
+    if claims.exp.saturating_add(leeway_s) <= now_s {
+        return Err(invalid("exp"));
+    }
+    if claims.iat
+        > now_s
+            .saturating_add(leeway_s)
+            .saturating_add(MAX_IAT_SKEW_S)
+    {
+        return Err(invalid("iat"));
+    }
+    if let Some(sent) = nonce {
+        if claims.nonce.as_deref() != Some(sent) {
+            return Err(invalid("nonce"));
+        }
+    }
+    Ok(())
+}
+
+/// A refreshed `id_token` must name the same issuer, subject and audience as the
+/// original (OIDC §12.2, spec #70); `aud` is compared as a set.
+pub fn check_refreshed_id_token(original: &IdTokenClaims, fresh: &IdTokenClaims) -> Result<()> {
+    if original.iss != fresh.iss {
+        return Err(invalid("iss"));
+    }
+    if original.sub != fresh.sub {
+        return Err(invalid("sub"));
+    }
+    let mut a: Vec<&String> = original.aud.iter().collect();
+    let mut b: Vec<&String> = fresh.aud.iter().collect();
+    a.sort();
+    a.dedup();
+    b.sort();
+    b.dedup();
+    if a != b {
+        return Err(invalid("aud"));
+    }
+    Ok(())
+}
+
+/// The resource types a `fhirUser` may name (SC identity; PractitionerRole since 2.1).
+pub const FHIR_USER_TYPES: [&str; 5] = [
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "RelatedPerson",
+    "Person",
+];
+
+/// The current user as a FHIR resource (spec #69).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FhirUser {
+    pub resource_type: String,
+    pub id: String,
+    /// The absolute URL: the claim itself, or the claim resolved against `aud`.
+    pub url: String,
+}
+
+/// Parses a `fhirUser` claim (SC identity, spec #69): an absolute `http(s)` URL or a
+/// reference relative to the FHIR base `aud` (`Practitioner/123`), ending in
+/// `Type/id` (optionally `/_history/vid`), with `Type` one of [`FHIR_USER_TYPES`].
+/// Anything else (`Organization/1`, a query or fragment, a path-absolute `/x/y`) is
+/// `FhirUserInvalid` (field `fhirUser`). Whether the URL is under `aud`, and so may get
+/// the access token, is the caller's check (spec #57).
+pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
+    let bad = || Error::new(ErrorCode::FhirUserInvalid).field("fhirUser");
+    if claim.contains(['?', '#']) || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+        return Err(bad());
+    }
+    let lower = claim.get(..8).unwrap_or(claim).to_ascii_lowercase();
+    let relative = !(lower.starts_with("https://") || lower.starts_with("http://"));
+    let (path, url) = if !relative {
+        let after_scheme = &claim[claim.find("://").map_or(0, |i| i + 3)..];
+        let path = after_scheme
+            .split_once('/')
+            .map(|(_, p)| p)
+            .ok_or_else(bad)?;
+        (path, claim.to_owned())
+    } else if claim.starts_with('/') || claim.contains(':') {
+        return Err(bad());
+    } else {
+        (claim, format!("{}/{claim}", aud.trim_end_matches('/')))
+    };
+    let mut segments: Vec<&str> = path.split('/').collect();
+    if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
+        // `Type/id/_history/vid`: a versioned reference names the same resource.
+        segments.truncate(segments.len() - 2);
+    }
+    if relative && segments.len() != 2 {
+        return Err(bad());
+    }
+    let [.., resource_type, id] = segments.as_slice() else {
+        return Err(bad());
+    };
+    let id_ok = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if !FHIR_USER_TYPES.contains(resource_type) || !id_ok {
+        return Err(bad());
+    }
+    Ok(FhirUser {
+        resource_type: (*resource_type).to_owned(),
+        id: (*id).to_owned(),
+        url,
+    })
+}
+
+/// The claim naming the user: `fhirUser`, or, only with `legacy_profile` (the app's
+/// opt-in for SMART v1 servers), the deprecated `profile` claim when `fhirUser` is
+/// absent (spec #71).
+pub fn fhir_user_claim(claims: &IdTokenClaims, legacy_profile: bool) -> Option<&str> {
+    claims
+        .fhir_user
+        .as_deref()
+        .or_else(|| claims.profile.as_deref().filter(|_| legacy_profile))
+}
+
+/// [`fhir_user_claim`] parsed with [`parse_fhir_user`]; `Ok(None)` when there is none.
+pub fn resolve_fhir_user(
+    claims: &IdTokenClaims,
+    aud: &str,
+    legacy_profile: bool,
+) -> Result<Option<FhirUser>> {
+    fhir_user_claim(claims, legacy_profile)
+        .map(|c| parse_fhir_user(c, aud))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW_MS: u64 = 1_700_000_000_000;
+    const NOW_S: u64 = NOW_MS / 1000;
+    const ISS: &str = "https://auth.example/issuer";
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn jwt(header: &str, claims: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64(header),
+            b64(claims),
+            URL_SAFE_NO_PAD.encode([1u8, 2, 3])
+        )
+    }
+
+    fn claims_json(extra: &str) -> String {
+        format!(
+            r#"{{"iss":"{ISS}","sub":"u1","aud":"app","exp":{},"iat":{},"nonce":"n-1","fhirUser":"Practitioner/7"{extra}}}"#,
+            NOW_S + 300,
+            NOW_S - 10
+        )
+    }
+
+    fn claims(extra: &str) -> IdTokenClaims {
+        parse_claims(Json::parse(&claims_json(extra)).unwrap()).unwrap()
+    }
+
+    fn check(c: &IdTokenClaims) -> Result<()> {
+        validate_claims(c, ISS, "app", Some("n-1"), NOW_MS, 60)
+    }
+
+    fn field_of(r: Result<()>) -> Option<&'static str> {
+        let e = r.unwrap_err();
+        assert_eq!(e.code, ErrorCode::IdTokenInvalid);
+        e.field
+    }
+
+    #[test]
+    fn decodes_header_claims_and_signature() {
+        // spec #67, #68: parts kept for WebCrypto verification
+        let token = jwt(
+            r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#,
+            &claims_json(""),
+        );
+        let t = decode_id_token(&token).unwrap();
+        assert_eq!(t.alg, "RS256");
+        assert_eq!(t.kid.as_deref(), Some("k1"));
+        assert_eq!(t.signature, [1, 2, 3]);
+        assert_eq!(t.signing_input, token.rsplit_once('.').unwrap().0);
+        assert_eq!(t.claims.aud, ["app"]);
+        assert_eq!(t.claims.fhir_user.as_deref(), Some("Practitioner/7"));
+        assert!(check(&t.claims).is_ok());
+    }
+
+    #[test]
+    fn malformed_tokens_are_typed_errors() {
+        // spec #67: every malformed input is a typed error
+        let good_claims = b64(&claims_json(""));
+        let rs = b64(r#"{"alg":"RS256"}"#);
+        let cases = [
+            ("a.b".to_string(), "id_token"),
+            ("a.b.c.d.e".to_string(), "id_token"),
+            (format!("!!.{good_claims}.AQ"), "header"),
+            (format!("{}.{good_claims}.AQ", b64("[1]")), "header"),
+            (
+                format!("{}.{good_claims}.AQ", b64(r#"{"alg":"none"}"#)),
+                "alg",
+            ),
+            (
+                format!("{}.{good_claims}.AQ", b64(r#"{"typ":"JWT"}"#)),
+                "alg",
+            ),
+            (
+                format!("{}.{good_claims}.AQ", b64(r#"{"alg":"RS256","kid":1}"#)),
+                "kid",
+            ),
+            (format!("{rs}.{}.AQ", b64("not json")), "payload"),
+            (
+                format!("{rs}.{}.AQ", URL_SAFE_NO_PAD.encode([0xff, 0xfe])),
+                "payload",
+            ),
+            (format!("{rs}.{good_claims}."), "signature"),
+            (format!("{rs}.{good_claims}.A"), "signature"),
+            (format!("{rs}.{}.AQ", b64(r#"{"iss":"x"}"#)), "aud"),
+        ];
+        for (token, field) in cases {
+            let e = decode_id_token(&token).unwrap_err();
+            assert_eq!(
+                (e.code, e.field),
+                (ErrorCode::IdTokenInvalid, Some(field)),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_mistyped_claims_name_the_claim() {
+        // spec #67
+        for (json, field) in [
+            (r#"{"sub":"s","aud":"a","exp":1,"iat":1}"#, "iss"),
+            (r#"{"iss":"i","aud":"a","exp":1,"iat":1}"#, "sub"),
+            (r#"{"iss":"i","sub":"s","aud":[],"exp":1,"iat":1}"#, "aud"),
+            (
+                r#"{"iss":"i","sub":"s","aud":["a",1],"exp":1,"iat":1}"#,
+                "aud",
+            ),
+            (
+                r#"{"iss":"i","sub":"s","aud":"a","exp":"1","iat":1}"#,
+                "exp",
+            ),
+            (r#"{"iss":"i","sub":"s","aud":"a","exp":1,"iat":-1}"#, "iat"),
+            (
+                r#"{"iss":"i","sub":"s","aud":"a","exp":1,"iat":1,"nonce":5}"#,
+                "nonce",
+            ),
+            (
+                r#"{"iss":"i","sub":"s","aud":"a","exp":1,"iat":1,"fhirUser":{}}"#,
+                "fhirUser",
+            ),
+        ] {
+            let e = parse_claims(Json::parse(json).unwrap()).unwrap_err();
+            assert_eq!(
+                (e.code, e.field),
+                (ErrorCode::IdTokenInvalid, Some(field)),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn issuer_must_match_exactly() {
+        // spec #67: iss
+        assert_eq!(
+            field_of(validate_claims(
+                &claims(""),
+                "https://auth.example/issuer/",
+                "app",
+                Some("n-1"),
+                NOW_MS,
+                60
+            )),
+            Some("iss")
+        );
+        let mut c = claims("");
+        c.iss = "https://AUTH.example/issuer".into();
+        assert_eq!(field_of(check(&c)), Some("iss"));
+    }
+
+    #[test]
+    fn audience_must_contain_client_id() {
+        // spec #67: aud
+        let mut c = claims("");
+        c.aud = vec!["other".into()];
+        assert_eq!(field_of(check(&c)), Some("aud"));
+    }
+
+    #[test]
+    fn azp_checked_with_several_audiences_or_when_present() {
+        // spec #67: azp
+        let mut c = claims("");
+        c.aud = vec!["app".into(), "other".into()];
+        assert_eq!(field_of(check(&c)), Some("azp"));
+        c.azp = Some("app".into());
+        assert!(check(&c).is_ok());
+        let mut single = claims("");
+        single.azp = Some("other".into());
+        assert_eq!(field_of(check(&single)), Some("azp"));
+    }
+
+    #[test]
+    fn expiry_and_issued_at_are_checked() {
+        // spec #67: exp in the future, iat plausible
+        let mut c = claims("");
+        c.exp = NOW_S - 61;
+        assert_eq!(field_of(check(&c)), Some("exp"));
+        c.exp = NOW_S - 30; // within the 60 s leeway
+        assert!(check(&c).is_ok());
+        let mut c = claims("");
+        c.iat = NOW_S + 2 * 24 * 3600;
+        assert_eq!(field_of(check(&c)), Some("iat"));
+    }
+
+    #[test]
+    fn nonce_must_match_when_sent() {
+        // spec #67: nonce
+        let mut c = claims("");
+        c.nonce = Some("n-2".into());
+        assert_eq!(field_of(check(&c)), Some("nonce"));
+        c.nonce = None;
+        assert_eq!(field_of(check(&c)), Some("nonce"));
+        assert!(validate_claims(&c, ISS, "app", None, NOW_MS, 60).is_ok());
+    }
+
+    #[test]
+    fn refreshed_id_token_keeps_iss_sub_aud() {
+        // spec #70
+        let original = claims("");
+        let mut fresh = claims("");
+        fresh.exp += 3600;
+        assert!(check_refreshed_id_token(&original, &fresh).is_ok());
+        fresh.sub = "u2".into();
+        let e = check_refreshed_id_token(&original, &fresh).unwrap_err();
+        assert_eq!((e.code, e.field), (ErrorCode::IdTokenInvalid, Some("sub")));
+        let mut fresh = claims("");
+        fresh.iss = "https://other".into();
+        assert_eq!(
+            check_refreshed_id_token(&original, &fresh)
+                .unwrap_err()
+                .field,
+            Some("iss")
+        );
+        let mut fresh = claims("");
+        fresh.aud.push("x".into());
+        assert_eq!(
+            check_refreshed_id_token(&original, &fresh)
+                .unwrap_err()
+                .field,
+            Some("aud")
+        );
+    }
+
+    #[test]
+    fn fhir_user_absolute_and_relative() {
+        // spec #69: each allowed type, absolute or relative to aud
+        for ty in FHIR_USER_TYPES {
+            let u = parse_fhir_user(&format!("{ty}/a-1"), "https://h/fhir/").unwrap();
+            assert_eq!(u.resource_type, ty);
+            assert_eq!(u.id, "a-1");
+            assert_eq!(u.url, format!("https://h/fhir/{ty}/a-1"));
+        }
+        let u = parse_fhir_user("https://h/fhir/Practitioner/7", "https://other/fhir").unwrap();
+        assert_eq!(
+            (u.resource_type.as_str(), u.id.as_str()),
+            ("Practitioner", "7")
+        );
+        assert_eq!(u.url, "https://h/fhir/Practitioner/7");
+        let u = parse_fhir_user("https://h/fhir/Patient/7/_history/2", "https://h/fhir").unwrap();
+        assert_eq!(u.id, "7");
+    }
+
+    #[test]
+    fn fhir_user_other_types_and_shapes_are_rejected() {
+        // spec #69: Organization/1 and malformed claims
+        for claim in [
+            "Organization/1",
+            "https://h/fhir/Device/1",
+            "Practitioner",
+            "Practitioner/",
+            "Practitioner/1?x=1",
+            "Practitioner/1#f",
+            "/fhir/Practitioner/1",
+            "urn:uuid:Practitioner/1",
+            "https://h",
+            "Practitioner/a b",
+            "x/Practitioner/1",
+            "",
+        ] {
+            let e = parse_fhir_user(claim, "https://h/fhir").unwrap_err();
+            assert_eq!(
+                (e.code, e.field),
+                (ErrorCode::FhirUserInvalid, Some("fhirUser")),
+                "{claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn legacy_profile_only_behind_the_flag() {
+        // spec #71
+        let mut c = claims(r#","profile":"https://h/fhir/Practitioner/9""#);
+        c.fhir_user = None;
+        assert_eq!(fhir_user_claim(&c, false), None);
+        assert_eq!(
+            resolve_fhir_user(&c, "https://h/fhir", false).unwrap(),
+            None
+        );
+        let u = resolve_fhir_user(&c, "https://h/fhir", true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(u.id, "9");
+        // fhirUser wins over profile
+        let c = claims(r#","profile":"https://h/fhir/Practitioner/9""#);
+        assert_eq!(fhir_user_claim(&c, true), Some("Practitioner/7"));
+    }
+
+    #[test]
+    fn debug_redacts_token_parts_and_nonce() {
+        // spec #75
+        let token = jwt(r#"{"alg":"RS256"}"#, &claims_json(""));
+        let t = decode_id_token(&token).unwrap();
+        let dbg = format!("{t:?}");
+        assert!(!dbg.contains(&token[..20]) && !dbg.contains("n-1"), "{dbg}");
+        assert!(dbg.contains("Practitioner/7"));
+    }
+}
