@@ -739,8 +739,7 @@ mod tests {
         );
     }
 
-    fn v2_scope(
-    ) -> impl Strategy<Value = (ScopeContext, String, Perms, Option<Vec<(String, String)>>)> {
+    fn v2_scope() -> impl Strategy<Value = ResourceScope> {
         (
             prop_oneof![
                 Just(ScopeContext::Patient),
@@ -754,19 +753,26 @@ mod tests {
                 1..4,
             )),
         )
-            .prop_map(|(c, t, p, q)| (c, t, Perms(p), q))
+            .prop_map(|(context, resource_type, p, query)| ResourceScope {
+                context,
+                resource_type,
+                perms: Perms(p),
+                query,
+                v1: false,
+            })
     }
 
     proptest! {
         #[test]
-        fn generated_v2_scopes_parse_back_to_their_parts((context, ty, perms, query) in v2_scope()) {
+        fn generated_v2_scopes_parse_back_to_their_parts(scope in v2_scope()) {
             // §5.1 grammar; spec #46
-            let token = ResourceScope { context, resource_type: ty.clone(), perms, query: query.clone(), v1: false }.to_string();
+            let token = scope.to_string();
             let r = res(&token);
-            prop_assert_eq!(r.context, context);
-            prop_assert_eq!(r.resource_type, ty);
-            prop_assert_eq!(r.perms, perms);
-            prop_assert_eq!(r.query, query);
+            prop_assert_eq!(r.context, scope.context);
+            prop_assert_eq!(&r.resource_type, &scope.resource_type);
+            prop_assert_eq!(r.perms, scope.perms);
+            prop_assert_eq!(&r.query, &scope.query);
+            prop_assert_eq!(r, scope);
             prop_assert_eq!(Scope::parse(&token).to_string(), token);
         }
 
