@@ -169,6 +169,13 @@ impl fmt::Debug for TokenResponse {
 }
 
 impl TokenResponse {
+    /// The granted scope, authoritative; when the server sent none (non-conformant),
+    /// the requested scope, as AL step 5 says to assume (spec #46; a warning is in
+    /// [`TokenResponse::warnings`]).
+    pub fn granted_scope<'a>(&'a self, requested: &'a str) -> &'a str {
+        self.scope.as_deref().unwrap_or(requested)
+    }
+
     /// The extension members (a full URI or a name starting with `__`, SC
     /// `#extensibility`, spec #52), in document order.
     pub fn extensions(&self) -> Vec<(&str, &Json)> {
@@ -625,6 +632,13 @@ mod tests {
             process_token_response(200, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap();
         assert_eq!(t.scope, None);
         assert_eq!(t.warnings, [WARN_SCOPE_MISSING]);
+        assert_eq!(t.granted_scope("openid launch"), "openid launch");
+        let narrower = process_token_response(
+            200,
+            r#"{"access_token":"a","token_type":"bearer","scope":"openid"}"#,
+        )
+        .unwrap();
+        assert_eq!(narrower.granted_scope("openid launch"), "openid");
         let e = err(
             200,
             r#"{"access_token":"a","token_type":"bearer","scope":["a"]}"#,
