@@ -457,6 +457,7 @@ mod tests {
 
     #[test]
     fn recognises_callbacks() {
+        // spec #33: without a state there is no callback to exchange
         assert!(is_callback("?code=c&state=s"));
         assert!(is_callback("error=access_denied&state=s"));
         assert!(!is_callback("code=c"));
@@ -584,6 +585,7 @@ mod tests {
 
     #[test]
     fn no_code_no_error_is_invalid() {
+        // spec #35 (RFC 6749 §4.1.2): a response carries a code or an error
         let r = record();
         for extra in ["x=1", "code="] {
             let p = callback(&r.state, extra);
