@@ -5,3 +5,11 @@
 
 pub mod protocol;
 pub mod session;
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+#[cfg(target_arch = "wasm32")]
+mod launch;
+
+#[cfg(target_arch = "wasm32")]
+pub mod api;

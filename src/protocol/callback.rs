@@ -63,6 +63,9 @@ pub struct TransactionRecord {
     pub launch: Option<String>,
     /// When the authorization request was made (epoch ms, the caller's clock).
     pub created_at_ms: u64,
+    /// The authorization runs in a popup (`authorizePopup`): the callback page hands the
+    /// result to its opener instead of exchanging the code itself.
+    pub popup: bool,
 }
 
 fn redact(v: &Option<String>) -> Option<&'static str> {
@@ -113,6 +116,7 @@ impl TransactionRecord {
             ("nonce", opt(&self.nonce)),
             ("launch", opt(&self.launch)),
             ("created_at_ms", Json::Number(self.created_at_ms as f64)),
+            ("popup", Json::Bool(self.popup)),
         ];
         Json::Object(
             members
@@ -166,6 +170,7 @@ impl TransactionRecord {
             nonce: opt("nonce")?,
             launch: opt("launch")?,
             created_at_ms: created as u64,
+            popup: doc.get("popup").and_then(Json::as_bool).unwrap_or(false),
         };
         check_verifier(&record.code_verifier).map_err(|_| lost("code_verifier"))?;
         Ok(record)
@@ -328,6 +333,7 @@ mod tests {
             nonce: Some("nonce-value".into()),
             launch: Some("a+b/=c".into()),
             created_at_ms: NOW,
+            popup: false,
         }
     }
 
@@ -356,6 +362,7 @@ mod tests {
             nonce: None,
             launch: None,
             created_at_ms: 0,
+            popup: true,
             ..record()
         };
         assert_eq!(TransactionRecord::from_json(&bare.to_json()).unwrap(), bare);

@@ -16,6 +16,7 @@ pub mod callback;
 pub mod context;
 pub mod discovery;
 pub mod error;
+pub mod fhir;
 pub mod id_token;
 pub mod json;
 pub mod pkce;

@@ -1,0 +1,59 @@
+//! The transaction record in `sessionStorage`: the only thing that crosses the redirect
+//! (spec #32, #73). One key per pending authorization, named by its `state`, so several
+//! launches (several clients, several servers) never collide.
+
+use crate::protocol::{Error, ErrorCode, Result};
+use web_sys::Storage;
+
+const PREFIX: &str = "smart-launch:tx:";
+
+fn session_storage() -> Result<Storage> {
+    super::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .ok_or_else(|| Error::new(ErrorCode::StorageUnavailable))
+}
+
+fn failed() -> Error {
+    Error::new(ErrorCode::StorageUnavailable)
+}
+
+/// Stores a record under its state.
+pub fn save(state: &str, record_json: &str) -> Result<()> {
+    session_storage()?
+        .set_item(&format!("{PREFIX}{state}"), record_json)
+        .map_err(|_| failed())
+}
+
+/// Reads and deletes the record of `state`: a record is single-use (spec #32).
+pub fn take(state: &str) -> Result<Option<String>> {
+    let storage = session_storage()?;
+    let key = format!("{PREFIX}{state}");
+    let value = storage.get_item(&key).map_err(|_| failed())?;
+    storage.remove_item(&key).map_err(|_| failed())?;
+    Ok(value)
+}
+
+/// Every pending record as `(state, record_json)`.
+pub fn pending() -> Result<Vec<(String, String)>> {
+    let storage = session_storage()?;
+    let len = storage.length().map_err(|_| failed())?;
+    let mut out = Vec::new();
+    for i in 0..len {
+        let Some(key) = storage.key(i).map_err(|_| failed())? else {
+            continue;
+        };
+        if let Some(state) = key.strip_prefix(PREFIX) {
+            if let Some(value) = storage.get_item(&key).map_err(|_| failed())? {
+                out.push((state.to_string(), value));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes the record of `state`, if any.
+pub fn remove(state: &str) -> Result<()> {
+    session_storage()?
+        .remove_item(&format!("{PREFIX}{state}"))
+        .map_err(|_| failed())
+}

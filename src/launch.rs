@@ -1,0 +1,281 @@
+//! The launch flow: from the launch page to an authorization request, and from the
+//! redirect back to a token response. Each step is a protocol function; this module only
+//! sequences them with the browser effects (fetch, storage, address bar) in between.
+
+use crate::browser::{self, crypto, fetch, location, storage};
+use crate::protocol::callback::{self, CallbackParams, TransactionRecord};
+use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
+use crate::protocol::{authorize, pkce, token, url, Error, ErrorCode, Result};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Default limit for one HTTP request.
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+/// One entry of the EHR-launch allowlist: a FHIR base this app trusts, with the
+/// registration it has there (spec #12, #17).
+#[derive(Clone, Debug, Default)]
+pub struct IssuerEntry {
+    pub iss: String,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub redirect_uri: Option<String>,
+}
+
+/// `AuthorizeOptions` of the JS API, read by `api.rs`.
+#[derive(Clone, Debug, Default)]
+pub struct AuthorizeOptions {
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub iss: Option<String>,
+    pub issuers: Vec<IssuerEntry>,
+    pub launch: Option<String>,
+    pub aud: Option<String>,
+    pub target: location::Target,
+    pub allow_insecure_localhost: bool,
+    pub legacy_capability_statement: bool,
+    pub timeout_ms: u32,
+}
+
+/// What `authorize`/`authorizeUrl`/`authorizePopup` produced.
+pub struct PreparedAuthorization {
+    pub url: String,
+    pub state: String,
+    pub redirect_uri: String,
+}
+
+thread_local! {
+    /// Discovery documents by FHIR base, for the life of the page (issue: cached in
+    /// memory per base). Never persisted.
+    static DISCOVERY_CACHE: RefCell<HashMap<String, SmartConfiguration>> = RefCell::new(HashMap::new());
+}
+
+fn invalid(field: &'static str) -> Error {
+    Error::new(ErrorCode::InvalidOptions).field(field)
+}
+
+/// Forgets the discovery cache (browser tests switch server faults between launches).
+pub fn clear_discovery_cache() {
+    DISCOVERY_CACHE.with(|c| c.borrow_mut().clear());
+}
+
+/// Fetches and validates the server's SMART configuration (spec #1-#10).
+pub async fn discover(
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+    legacy: bool,
+    timeout_ms: u32,
+) -> Result<SmartConfiguration> {
+    if let Some(hit) = DISCOVERY_CACHE.with(|c| c.borrow().get(fhir_base).cloned()) {
+        return Ok(hit);
+    }
+    let well_known = discovery::discovery_url(fhir_base)?;
+    let answer = fetch::send(fetch::HttpRequest::get(&well_known, timeout_ms)).await;
+    let config = match answer
+        .and_then(|r| discovery::process_discovery_response(r.status, &r.body, fhir_base, opts))
+    {
+        Ok(config) => config,
+        // spec #10: the CapabilityStatement route only as an explicit opt-in.
+        Err(e) if legacy && e.code != ErrorCode::InsecureEndpoint => {
+            let metadata = discovery::capability_statement_url(fhir_base)?;
+            let r = fetch::send(fetch::HttpRequest::get(&metadata, timeout_ms)).await?;
+            discovery::process_capability_statement(r.status, &r.body, fhir_base, opts)?
+        }
+        Err(e) => return Err(e),
+    };
+    DISCOVERY_CACHE.with(|c| c.borrow_mut().insert(fhir_base.to_string(), config.clone()));
+    Ok(config)
+}
+
+/// Removes transaction records past their time-to-live (spec #32).
+fn purge_stale_records(now_ms: u64) {
+    if let Ok(pending) = storage::pending() {
+        for (state, json) in pending {
+            let stale = TransactionRecord::from_json(&json)
+                .map(|r| r.is_expired(now_ms))
+                .unwrap_or(true);
+            if stale {
+                let _ = storage::remove(&state);
+            }
+        }
+    }
+}
+
+/// Decides the launch (EHR or standalone), discovers, and builds the authorization
+/// request, leaving its transaction record in sessionStorage.
+pub async fn prepare(opts: &AuthorizeOptions, popup: bool) -> Result<PreparedAuthorization> {
+    let page_href = location::href()?;
+    let page_query = location::query();
+    let page_params = url::parse_query(&page_query);
+    let page_launch = page_params.iter().any(|(k, _)| k == "launch");
+
+    // EHR launch when the launch URL carries `launch` (or the app passed one).
+    let (fhir_base, launch, entry) = if page_launch || opts.launch.is_some() {
+        let (iss, launch) = match &opts.launch {
+            Some(launch) => (
+                opts.iss.clone().ok_or_else(|| invalid("iss"))?,
+                launch.clone(),
+            ),
+            None => authorize::ehr_launch_params(&page_query)?,
+        };
+        // spec #12: the launch URL can be forged; refuse an unknown `iss` before any
+        // network request. Exact string match: `aud` must equal it verbatim (spec #22).
+        let entry = opts
+            .issuers
+            .iter()
+            .find(|e| e.iss == iss)
+            .cloned()
+            .or_else(|| {
+                (opts.issuers.is_empty() && opts.iss.as_deref() == Some(iss.as_str())).then(|| {
+                    IssuerEntry {
+                        iss: iss.clone(),
+                        ..IssuerEntry::default()
+                    }
+                })
+            })
+            .ok_or_else(|| Error::new(ErrorCode::IssuerNotAllowed).field("iss"))?;
+        (iss, Some(launch), entry)
+    } else {
+        let iss = opts.iss.clone().ok_or_else(|| invalid("iss"))?;
+        let entry = opts.issuers.iter().find(|e| e.iss == iss).cloned();
+        (iss.clone(), None, entry.unwrap_or_default())
+    };
+
+    let client_id = entry
+        .client_id
+        .or_else(|| opts.client_id.clone())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| invalid("clientId"))?;
+    let scope = entry
+        .scope
+        .or_else(|| opts.scope.clone())
+        .ok_or_else(|| invalid("scope"))?;
+    let redirect = entry
+        .redirect_uri
+        .or_else(|| opts.redirect_uri.clone())
+        .ok_or_else(|| invalid("redirectUri"))?;
+    // A relative redirectUri (e.g. "callback.html") is taken relative to this page.
+    let redirect_uri = url::resolve(&redirect, &page_href).map_err(|_| invalid("redirectUri"))?;
+
+    let disco_opts = DiscoveryOptions {
+        allow_insecure_localhost: opts.allow_insecure_localhost,
+    };
+    let config = discover(
+        &fhir_base,
+        &disco_opts,
+        opts.legacy_capability_statement,
+        opts.timeout_ms,
+    )
+    .await?;
+
+    let verifier = pkce::code_verifier(&crypto::random_32()?);
+    let state = pkce::new_state(&crypto::random_32()?);
+    let wants_openid = scope.split(' ').any(|s| s == "openid");
+    let nonce = if wants_openid {
+        Some(pkce::new_state(&crypto::random_32()?))
+    } else {
+        None
+    };
+    let aud = opts.aud.clone().unwrap_or_else(|| fhir_base.clone());
+    let params = authorize::AuthorizeParams {
+        authorization_endpoint: config.authorization_endpoint.clone(),
+        client_id: client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        scope: scope.clone(),
+        state: state.clone(),
+        aud,
+        code_challenge: pkce::code_challenge_s256(&verifier),
+        launch: launch.clone(),
+        nonce: nonce.clone(),
+        allow_insecure_localhost: opts.allow_insecure_localhost,
+    };
+    let url = authorize::authorize_url(&params)?;
+
+    let now = browser::now_ms();
+    purge_stale_records(now);
+    let record = TransactionRecord {
+        state: state.clone(),
+        code_verifier: verifier,
+        client_id,
+        redirect_uri: redirect_uri.clone(),
+        fhir_base,
+        issuer: config.issuer.clone(),
+        token_endpoint: config.token_endpoint.clone(),
+        revocation_endpoint: config.revocation_endpoint.clone(),
+        jwks_uri: config.jwks_uri.clone(),
+        requested_scope: scope,
+        nonce,
+        launch,
+        created_at_ms: now,
+        popup,
+    };
+    storage::save(&state, &record.to_json())?;
+    Ok(PreparedAuthorization {
+        url,
+        state,
+        redirect_uri,
+    })
+}
+
+/// What the callback yields: the consumed record and the server's token response.
+pub struct Completed {
+    pub record: TransactionRecord,
+    pub tokens: token::TokenResponse,
+    pub requested_at_ms: u64,
+}
+
+/// Reads the callback parameters of this page and takes them out of the address bar
+/// before anything else happens (spec #39).
+pub fn take_callback_params() -> Result<CallbackParams> {
+    let params = callback::parse_callback(&location::query());
+    if let Ok(href) = location::href() {
+        let clean = url::remove_query_params(&href, callback::CALLBACK_PARAMS);
+        if clean != href {
+            let _ = location::replace_url(&clean);
+        }
+    }
+    params
+}
+
+/// Validates a callback against its transaction record and exchanges the code once,
+/// at the token endpoint stored in the record (spec #32-#41, #55).
+pub async fn complete(params: &CallbackParams, timeout_ms: u32) -> Result<Completed> {
+    let now = browser::now_ms();
+    let record = match params.state.as_deref() {
+        Some(state) => storage::take(state)?
+            .map(|json| TransactionRecord::from_json(&json))
+            .transpose()
+            // An unreadable record is as good as gone.
+            .map_err(|_| Error::new(ErrorCode::SessionLost))?,
+        None => None,
+    };
+    purge_stale_records(now);
+    let pending = storage::pending().map(|p| !p.is_empty()).unwrap_or(false);
+    let code = callback::check_callback(params, record.as_ref(), pending, now)?;
+    let record = record.ok_or_else(|| Error::new(ErrorCode::SessionLost))?;
+    exchange(record, &code, timeout_ms).await
+}
+
+/// The code exchange (spec #40-#42): one POST, never retried.
+pub async fn exchange(record: TransactionRecord, code: &str, timeout_ms: u32) -> Result<Completed> {
+    let body = token::code_exchange_body(
+        code,
+        &record.redirect_uri,
+        &record.code_verifier,
+        &record.client_id,
+    );
+    let requested_at_ms = browser::now_ms();
+    let answer = fetch::send(fetch::HttpRequest::post_form(
+        &record.token_endpoint,
+        &body,
+        timeout_ms,
+    ))
+    .await?;
+    let tokens = token::process_token_response(answer.status, &answer.body)?;
+    Ok(Completed {
+        record,
+        tokens,
+        requested_at_ms,
+    })
+}

@@ -1,0 +1,99 @@
+//! Reading FHIR server answers: the RFC 6750 `WWW-Authenticate` error and the text of an
+//! OperationOutcome (spec #58).
+
+use super::json::Json;
+
+/// The `error` attribute of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3),
+/// e.g. `invalid_token` or `insufficient_scope`.
+pub fn bearer_error(www_authenticate: &str) -> Option<String> {
+    let rest = www_authenticate.trim_start();
+    let scheme_end = rest.find(' ').unwrap_or(rest.len());
+    if !rest[..scheme_end].eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut params = &rest[scheme_end..];
+    while let Some(eq) = params.find('=') {
+        let name = params[..eq].trim().trim_start_matches(',').trim();
+        let after = params[eq + 1..].trim_start();
+        let (value, remainder) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"')?;
+                (&quoted[..end], &quoted[end + 1..])
+            }
+            None => {
+                let end = after.find(',').unwrap_or(after.len());
+                (after[..end].trim(), &after[end..])
+            }
+        };
+        if name.eq_ignore_ascii_case("error") {
+            return Some(value.to_string());
+        }
+        params = remainder;
+    }
+    None
+}
+
+/// The human text of an OperationOutcome body: each issue's `details.text` or
+/// `diagnostics`, joined by "; ".
+pub fn operation_outcome_text(body: &str) -> Option<String> {
+    let doc = Json::parse(body).ok()?;
+    if doc.get("resourceType").and_then(Json::as_str) != Some("OperationOutcome") {
+        return None;
+    }
+    let texts: Vec<&str> = doc
+        .get("issue")
+        .and_then(Json::as_array)?
+        .iter()
+        .filter_map(|issue| {
+            issue
+                .get("details")
+                .and_then(|d| d.get("text"))
+                .and_then(Json::as_str)
+                .or_else(|| issue.get("diagnostics").and_then(Json::as_str))
+        })
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_bearer_error() {
+        // spec #58: 401 invalid_token and 403 insufficient_scope are told apart
+        assert_eq!(
+            bearer_error(
+                r#"Bearer realm="fhir", error="invalid_token", error_description="expired""#
+            )
+            .as_deref(),
+            Some("invalid_token")
+        );
+        assert_eq!(
+            bearer_error("bearer error=insufficient_scope").as_deref(),
+            Some("insufficient_scope")
+        );
+        assert_eq!(
+            bearer_error(r#"Basic realm="x", error="invalid_token""#),
+            None
+        );
+        assert_eq!(bearer_error(r#"Bearer realm="a,error=b""#), None);
+        assert_eq!(bearer_error(r#"Bearer error="unterminated"#), None);
+    }
+
+    #[test]
+    fn reads_operation_outcome_text() {
+        let body = r#"{"resourceType":"OperationOutcome","issue":[
+            {"severity":"error","code":"forbidden","details":{"text":"scope does not allow Observation"}},
+            {"severity":"error","code":"x","diagnostics":"second"}]}"#;
+        assert_eq!(
+            operation_outcome_text(body).as_deref(),
+            Some("scope does not allow Observation; second")
+        );
+        assert_eq!(
+            operation_outcome_text(r#"{"resourceType":"Patient"}"#),
+            None
+        );
+        assert_eq!(operation_outcome_text("<html>"), None);
+    }
+}

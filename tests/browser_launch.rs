@@ -1,0 +1,804 @@
+//! Browser tests: the JS API in headless Chromium against the real sandbox over loopback
+//! (`make test-browser` starts it). The test page lives on a fixed origin registered
+//! with the sandbox as client `smart-launch-test`.
+//!
+//! The authorization step itself is a cross-origin redirect that a test page cannot
+//! follow without unloading, so it is asked of the sandbox's `/_test/authorize`, which
+//! runs the same checks and answers with the redirect URL; the test then puts that URL
+//! in the address bar (same origin) and calls `ready()`, as the callback page would.
+//! Real navigations are covered by the end-to-end tests.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Function, Object, Reflect};
+use smart_launch::api;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SANDBOX: &str = match option_env!("SMART_SANDBOX_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:9410",
+};
+const CLIENT_ID: &str = "smart-launch-test";
+const SCOPE: &str = "launch/patient openid fhirUser patient/*.rs offline_access";
+
+fn fhir_base() -> String {
+    format!("{SANDBOX}/fhir")
+}
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a window")
+}
+
+fn origin() -> String {
+    window().location().origin().expect("origin")
+}
+
+fn redirect_uri() -> String {
+    format!("{}/callback", origin())
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).expect("set");
+    }
+    o.into()
+}
+
+fn prop(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn prop_str(value: &JsValue, name: &str) -> Option<String> {
+    prop(value, name).as_string()
+}
+
+fn code_of(err: &JsValue) -> String {
+    prop_str(err, "code").unwrap_or_else(|| format!("not a SmartError: {err:?}"))
+}
+
+fn set_page_url(path_and_query: &str) {
+    window()
+        .history()
+        .expect("history")
+        .replace_state_with_url(&JsValue::NULL, "", Some(path_and_query))
+        .expect("replaceState");
+}
+
+/// A plain fetch from the test page (not through the library).
+async fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+        let headers = web_sys::Headers::new().expect("headers");
+        headers.set("content-type", "application/json").expect("ct");
+        init.set_headers(&headers);
+    }
+    let resp: web_sys::Response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
+        .await
+        .expect("fetch")
+        .unchecked_into();
+    let text = JsFuture::from(resp.text().expect("text"))
+        .await
+        .expect("body")
+        .as_string()
+        .unwrap_or_default();
+    (resp.status(), text)
+}
+
+async fn http_json(method: &str, url: &str, body: Option<&str>) -> JsValue {
+    let (status, text) = http(method, url, body).await;
+    assert!(status < 300, "{method} {url}: {status} {text}");
+    js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
+}
+
+/// Clears the sandbox's request log and faults, and this page's launch state.
+async fn fresh_start() {
+    http("DELETE", &format!("{SANDBOX}/_log"), None).await;
+    http("DELETE", &format!("{SANDBOX}/_faults"), None).await;
+    api::reset_page_state_for_tests();
+    let storage = window().session_storage().expect("ss").expect("ss");
+    storage.clear().expect("clear");
+    set_page_url("/");
+}
+
+async fn fault(spec: &str) {
+    http_json("POST", &format!("{SANDBOX}/_faults"), Some(spec)).await;
+}
+
+/// The requests the sandbox received since the last `fresh_start`.
+async fn log() -> Vec<JsValue> {
+    let entries = http_json("GET", &format!("{SANDBOX}/_log"), None).await;
+    let list = if Array::is_array(&entries) {
+        entries
+    } else {
+        prop(&entries, "entries")
+    };
+    list.dyn_into::<Array>()
+        .expect("log array")
+        .iter()
+        .collect()
+}
+
+async fn requests_to(path: &str) -> Vec<JsValue> {
+    log()
+        .await
+        .into_iter()
+        .filter(|e| prop_str(e, "path").as_deref() == Some(path))
+        .collect()
+}
+
+fn form_field(entry: &JsValue, name: &str) -> Option<String> {
+    prop_str(&prop(entry, "form"), name)
+}
+
+fn header(entry: &JsValue, name: &str) -> Option<String> {
+    prop_str(&prop(entry, "headers"), name)
+}
+
+fn standalone_options(scope: &str) -> JsValue {
+    obj(&[
+        ("clientId", CLIENT_ID.into()),
+        ("scope", scope.into()),
+        ("redirectUri", redirect_uri().into()),
+        ("iss", fhir_base().into()),
+        ("allowInsecureLocalhost", true.into()),
+    ])
+}
+
+async fn authorize_url(options: JsValue) -> Result<(String, String), JsValue> {
+    let out = api::authorize_url(options).await?;
+    Ok((
+        prop_str(&out, "url").expect("url"),
+        prop_str(&out, "state").expect("state"),
+    ))
+}
+
+/// What the sandbox's authorization endpoint would redirect to.
+async fn sandbox_redirect(authorize_url: &str) -> String {
+    let query = authorize_url.split_once('?').expect("query").1;
+    let answer = http_json("GET", &format!("{SANDBOX}/_test/authorize?{query}"), None).await;
+    prop_str(&answer, "location").unwrap_or_else(|| panic!("no redirect: {answer:?}"))
+}
+
+/// The callback URL as a path on this page's origin.
+fn callback_path(location: &str) -> String {
+    location
+        .strip_prefix(&origin())
+        .expect("redirect to this origin")
+        .to_string()
+}
+
+async fn ready(options: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(api::ready(options)).await
+}
+
+/// A full standalone launch; returns the client and the callback path it used.
+async fn launch_with(scope: &str, ready_options: JsValue) -> (JsValue, String) {
+    let (url, _) = authorize_url(standalone_options(scope))
+        .await
+        .expect("authorize");
+    let callback = callback_path(&sandbox_redirect(&url).await);
+    set_page_url(&callback);
+    let client = ready(ready_options).await.expect("ready");
+    (client, callback)
+}
+
+async fn launch(scope: &str) -> JsValue {
+    launch_with(scope, JsValue::UNDEFINED).await.0
+}
+
+async fn call(client: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = prop(client, method).dyn_into().expect("method");
+    let promise = f.apply(client, &args.iter().collect::<Array>())?;
+    JsFuture::from(promise.dyn_into::<js_sys::Promise>()?).await
+}
+
+/// Collects the token events of a client into a JS array.
+fn record_events(client: &JsValue) -> Array {
+    let events = Array::new();
+    let sink = events.clone();
+    let listener = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        sink.push(&e);
+    });
+    let f: Function = prop(client, "onTokenEvent")
+        .dyn_into()
+        .expect("onTokenEvent");
+    f.call1(client, listener.as_ref()).expect("subscribe");
+    listener.forget();
+    events
+}
+
+fn event_types(events: &Array) -> Vec<String> {
+    events.iter().filter_map(|e| prop_str(&e, "type")).collect()
+}
+
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .expect("timeout");
+    });
+    JsFuture::from(promise).await.expect("sleep");
+}
+
+/// No token value anywhere but memory: Web Storage, cookies, the URL (spec #72, #73).
+async fn assert_no_token_stored(secrets: &[String]) {
+    let w = window();
+    let mut places = Vec::new();
+    for storage in [w.local_storage(), w.session_storage()] {
+        let storage = storage.expect("storage").expect("storage");
+        for i in 0..storage.length().expect("len") {
+            let key = storage.key(i).expect("key").unwrap_or_default();
+            let value = storage.get_item(&key).expect("get").unwrap_or_default();
+            places.push(format!("{key}={value}"));
+        }
+    }
+    let document: web_sys::Document = w.document().expect("document");
+    let cookie = Reflect::get(&document, &"cookie".into())
+        .ok()
+        .and_then(|c| c.as_string())
+        .unwrap_or_default();
+    places.push(cookie);
+    places.push(w.location().href().expect("href"));
+    // IndexedDB: the library never opens a database.
+    let idb = prop(&w, "indexedDB");
+    let dbs = JsFuture::from(
+        prop(&idb, "databases")
+            .dyn_into::<Function>()
+            .expect("databases")
+            .call0(&idb)
+            .expect("call")
+            .dyn_into::<js_sys::Promise>()
+            .expect("promise"),
+    )
+    .await
+    .expect("databases");
+    assert_eq!(
+        Array::from(&dbs).length(),
+        0,
+        "an IndexedDB database exists"
+    );
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        for place in &places {
+            assert!(
+                !place.contains(secret.as_str()),
+                "a token value was found in storage"
+            );
+        }
+    }
+}
+
+fn secrets_of(client: &JsValue) -> Vec<String> {
+    let response = prop(client, "tokenResponse");
+    ["access_token", "refresh_token", "id_token"]
+        .iter()
+        .filter_map(|k| prop_str(&response, k))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn standalone_launch_reaches_the_patient() {
+    fresh_start().await;
+    let (client, _) = launch_with(SCOPE, JsValue::UNDEFINED).await;
+    // spec #39: code and state are gone from the address bar.
+    let href = window().location().href().unwrap();
+    assert!(
+        !href.contains("code=") && !href.contains("state="),
+        "{href}"
+    );
+    assert!(!prop_str(&client, "accessToken").unwrap().is_empty());
+    assert_eq!(prop_str(&client, "serverUrl"), Some(fhir_base()));
+    assert_eq!(prop(&client, "hasRefreshToken").as_bool(), Some(true));
+    let patient = prop_str(&client, "patientId").expect("patient in context");
+    let granted: Vec<String> = Array::from(&prop(&client, "grantedScopes"))
+        .iter()
+        .filter_map(|s| s.as_string())
+        .collect();
+    assert!(granted.iter().any(|s| s == "patient/*.rs"), "{granted:?}");
+    // spec #69: fhirUser from the validated id_token, absolute under the base.
+    let user = prop_str(&client, "fhirUser").expect("fhirUser");
+    assert!(user.starts_with(&format!("{}/", fhir_base())), "{user}");
+
+    let resource = call(&client, "request", &[format!("Patient/{patient}").into()])
+        .await
+        .expect("FHIR read");
+    assert_eq!(
+        prop_str(&resource, "resourceType").as_deref(),
+        Some("Patient")
+    );
+    assert_eq!(prop_str(&resource, "id"), Some(patient));
+
+    // spec #40, #41, #42, #43: one form POST with the public-client parameters, no
+    // Authorization header and no cookie.
+    let posts = requests_to("/token").await;
+    assert_eq!(posts.len(), 1);
+    let post = &posts[0];
+    assert_eq!(
+        form_field(post, "grant_type").as_deref(),
+        Some("authorization_code")
+    );
+    assert_eq!(form_field(post, "client_id").as_deref(), Some(CLIENT_ID));
+    assert_eq!(form_field(post, "redirect_uri"), Some(redirect_uri()));
+    assert!(form_field(post, "code_verifier").is_some_and(|v| v.len() == 43));
+    assert_eq!(header(post, "authorization"), None);
+    assert_eq!(header(post, "cookie"), None);
+    assert_no_token_stored(&secrets_of(&client)).await;
+}
+
+#[wasm_bindgen_test]
+async fn token_requests_never_carry_cookies() {
+    // spec #43: a cookie of this host (cookies ignore ports) must not reach the server.
+    fresh_start().await;
+    let document = window().document().unwrap();
+    Reflect::set(&document, &"cookie".into(), &"tracker=1; path=/".into()).unwrap();
+    let _client = launch(SCOPE).await;
+    Reflect::set(
+        &document,
+        &"cookie".into(),
+        &"tracker=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/".into(),
+    )
+    .unwrap();
+    for entry in log().await {
+        assert_eq!(
+            header(&entry, "cookie"),
+            None,
+            "{:?}",
+            prop_str(&entry, "path")
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn ehr_launch_uses_the_allowlist_entry() {
+    fresh_start().await;
+    let handle = http_json(
+        "POST",
+        &format!("{SANDBOX}/_test/launch"),
+        Some(&format!(r#"{{"client_id":"{CLIENT_ID}"}}"#)),
+    )
+    .await;
+    let iss = prop_str(&handle, "iss").expect("iss");
+    let launch = prop_str(&handle, "launch").expect("launch");
+    let query = format!(
+        "?iss={}&launch={}",
+        String::from(js_sys::encode_uri_component(&iss)),
+        String::from(js_sys::encode_uri_component(&launch))
+    );
+    set_page_url(&format!("/launch{query}"));
+    let entry = obj(&[
+        ("iss", iss.clone().into()),
+        ("clientId", CLIENT_ID.into()),
+        ("scope", "launch openid fhirUser patient/*.rs".into()),
+    ]);
+    let options = obj(&[
+        ("issuers", Array::of1(&entry).into()),
+        ("redirectUri", redirect_uri().into()),
+        ("allowInsecureLocalhost", true.into()),
+    ]);
+    let (url, _) = authorize_url(options).await.expect("authorize");
+    // spec #13, #19, #22: launch verbatim, the launch scope, aud = iss.
+    let params: Vec<(String, String)> =
+        smart_launch::protocol::url::parse_query(url.split_once('?').unwrap().1);
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("launch"), Some(launch));
+    assert_eq!(get("aud"), Some(iss.clone()));
+    assert!(get("scope").unwrap().split(' ').any(|s| s == "launch"));
+    set_page_url(&callback_path(&sandbox_redirect(&url).await));
+    let client = ready(JsValue::UNDEFINED).await.expect("ready");
+    assert!(prop_str(&client, "patientId").is_some());
+    assert!(prop_str(&client, "encounterId").is_some());
+    assert_no_token_stored(&secrets_of(&client)).await;
+}
+
+#[wasm_bindgen_test]
+async fn forged_ehr_launch_is_refused_before_any_request() {
+    // spec #12: an iss off the allowlist is refused with no network call at all.
+    fresh_start().await;
+    set_page_url("/launch?iss=https%3A%2F%2Fevil.example%2Ffhir&launch=abc");
+    let entry = obj(&[("iss", fhir_base().into()), ("clientId", CLIENT_ID.into())]);
+    let options = obj(&[
+        ("issuers", Array::of1(&entry).into()),
+        ("scope", "launch patient/*.rs".into()),
+        ("redirectUri", redirect_uri().into()),
+    ]);
+    let err = authorize_url(options).await.expect_err("refused");
+    assert_eq!(code_of(&err), "issuer_not_allowed");
+    assert_eq!(prop_str(&err, "name").as_deref(), Some("SmartError"));
+    assert!(log().await.is_empty(), "a request was made");
+}
+
+#[wasm_bindgen_test]
+async fn ready_twice_exchanges_the_code_once() {
+    // spec #40: the same page asking twice gets the same client.
+    fresh_start().await;
+    let (url, _) = authorize_url(standalone_options(SCOPE)).await.unwrap();
+    set_page_url(&callback_path(&sandbox_redirect(&url).await));
+    let first = api::ready(JsValue::UNDEFINED);
+    let second = api::ready(JsValue::UNDEFINED);
+    let a = JsFuture::from(first).await.expect("first");
+    let b = JsFuture::from(second).await.expect("second");
+    assert_eq!(prop_str(&a, "accessToken"), prop_str(&b, "accessToken"));
+    assert_eq!(requests_to("/token").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn replayed_callback_sends_no_token_request() {
+    // spec #32, #33: the record is single-use; a reload or replay is session_lost.
+    fresh_start().await;
+    let (_client, callback) = launch_with(SCOPE, JsValue::UNDEFINED).await;
+    api::reset_page_state_for_tests();
+    set_page_url(&callback);
+    let err = ready(JsValue::UNDEFINED).await.expect_err("replay refused");
+    assert_eq!(code_of(&err), "session_lost");
+    assert_eq!(requests_to("/token").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn wrong_or_missing_state_sends_no_token_request() {
+    fresh_start().await;
+    let (url, state) = authorize_url(standalone_options(SCOPE)).await.unwrap();
+    let callback = callback_path(&sandbox_redirect(&url).await);
+
+    // spec #34: a case variant of the state is another state.
+    let tampered = callback.replace(&state, &state.to_uppercase());
+    set_page_url(&tampered);
+    let err = ready(JsValue::UNDEFINED).await.expect_err("tampered");
+    assert_eq!(code_of(&err), "state_mismatch");
+
+    // spec #33: a code without state.
+    api::reset_page_state_for_tests();
+    set_page_url("/callback?code=abc");
+    let err = ready(JsValue::UNDEFINED).await.expect_err("no state");
+    assert_eq!(code_of(&err), "state_missing");
+    assert!(requests_to("/token").await.is_empty());
+
+    // The genuine callback still works afterwards: nothing was consumed.
+    api::reset_page_state_for_tests();
+    set_page_url(&callback);
+    ready(JsValue::UNDEFINED).await.expect("genuine callback");
+}
+
+#[wasm_bindgen_test]
+async fn error_redirect_is_typed_and_kept_as_text() {
+    // spec #35, #36
+    fresh_start().await;
+    let (_, state) = authorize_url(standalone_options(SCOPE)).await.unwrap();
+    set_page_url(&format!(
+        "/callback?error=access_denied&error_description=%3Cimg%20src%3Dx%3E%20denied&state={state}"
+    ));
+    let err = ready(JsValue::UNDEFINED).await.expect_err("denied");
+    assert_eq!(code_of(&err), "authorization_denied");
+    assert_eq!(
+        prop_str(&err, "oauthError").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        prop_str(&err, "description").as_deref(),
+        Some("<img src=x> denied")
+    );
+    assert!(requests_to("/token").await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn discovery_faults_fail_closed() {
+    // spec #3, #4, #6: each defect is a typed error and no authorization URL.
+    let cases = [
+        (
+            r#"{"target":"discovery","kind":"status","status":500}"#,
+            "discovery_failed",
+        ),
+        (
+            r#"{"target":"discovery","kind":"status","status":404}"#,
+            "discovery_failed",
+        ),
+        (
+            r#"{"target":"discovery","kind":"html"}"#,
+            "discovery_invalid",
+        ),
+        (
+            r#"{"target":"discovery","kind":"drop_field","field":"token_endpoint"}"#,
+            "discovery_invalid",
+        ),
+        (
+            r#"{"target":"discovery","kind":"set_field","field":"code_challenge_methods_supported","value":["plain"]}"#,
+            "pkce_not_supported",
+        ),
+        (
+            r#"{"target":"discovery","kind":"set_field","field":"token_endpoint","value":"http://evil.example/token"}"#,
+            "insecure_endpoint",
+        ),
+    ];
+    for (spec, code) in cases {
+        fresh_start().await;
+        fault(spec).await;
+        let err = authorize_url(standalone_options(SCOPE))
+            .await
+            .expect_err(spec);
+        assert_eq!(code_of(&err), code, "{spec}");
+        let storage = window().session_storage().unwrap().unwrap();
+        assert_eq!(storage.length().unwrap(), 0, "a record was left for {spec}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn token_endpoint_errors_are_typed() {
+    // spec #44, #45, #55: each answer maps to its code; the code is never retried.
+    let cases = [
+        (
+            r#"{"target":"token","kind":"oauth_error","status":400,"error":"invalid_grant"}"#,
+            "invalid_grant",
+            Some(400),
+        ),
+        (
+            r#"{"target":"token","kind":"oauth_error","status":401,"error":"invalid_client"}"#,
+            "invalid_client",
+            Some(401),
+        ),
+        (
+            r#"{"target":"token","kind":"oauth_error","status":400,"error":"invalid_request"}"#,
+            "token_request_failed",
+            Some(400),
+        ),
+        (
+            r#"{"target":"token","kind":"status","status":500}"#,
+            "token_server_error",
+            Some(500),
+        ),
+        (
+            r#"{"target":"token","kind":"html"}"#,
+            "token_response_invalid",
+            None,
+        ),
+        (
+            r#"{"target":"token","kind":"drop_field","field":"access_token"}"#,
+            "token_response_invalid",
+            None,
+        ),
+        (
+            r#"{"target":"token","kind":"set_field","field":"token_type","value":"mac"}"#,
+            "unsupported_token_type",
+            None,
+        ),
+        (
+            r#"{"target":"token","kind":"set_field","field":"expires_in","value":"3600"}"#,
+            "token_response_invalid",
+            None,
+        ),
+        (
+            r#"{"target":"token","kind":"no_cors"}"#,
+            "network_error",
+            None,
+        ),
+    ];
+    for (spec, code, status) in cases {
+        fresh_start().await;
+        let (url, _) = authorize_url(standalone_options(SCOPE)).await.unwrap();
+        set_page_url(&callback_path(&sandbox_redirect(&url).await));
+        fault(spec).await;
+        let err = ready(JsValue::UNDEFINED).await.expect_err(spec);
+        assert_eq!(code_of(&err), code, "{spec}");
+        if let Some(status) = status {
+            assert_eq!(prop(&err, "status").as_f64(), Some(status as f64), "{spec}");
+        }
+        assert_eq!(requests_to("/token").await.len(), 1, "{spec}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn unreachable_token_endpoint_is_a_network_error() {
+    fresh_start().await;
+    fault(r#"{"target":"discovery","kind":"set_field","field":"token_endpoint","value":"http://127.0.0.1:9/token"}"#).await;
+    let (url, _) = authorize_url(standalone_options(SCOPE)).await.unwrap();
+    set_page_url(&callback_path(&sandbox_redirect(&url).await));
+    let err = ready(JsValue::UNDEFINED)
+        .await
+        .expect_err("refused connection");
+    assert_eq!(code_of(&err), "network_error");
+}
+
+#[wasm_bindgen_test]
+async fn bearer_goes_only_under_the_server_url() {
+    // spec #57: same host, but outside the base at a segment boundary.
+    fresh_start().await;
+    let client = launch(SCOPE).await;
+    let _ = call(
+        &client,
+        "request",
+        &[format!("{SANDBOX}/fhir-other/Patient/1").into()],
+    )
+    .await;
+    let _ = call(&client, "request", &[format!("{SANDBOX}/_log").into()]).await;
+    for entry in log().await {
+        let path = prop_str(&entry, "path").unwrap_or_default();
+        if !path.starts_with("/fhir/") {
+            assert_eq!(
+                header(&entry, "authorization"),
+                None,
+                "bearer sent to {path}"
+            );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_refreshes_share_one_request() {
+    // spec #62, #63: ten callers, one refresh POST; the rotated token is used next.
+    fresh_start().await;
+    let client = launch(SCOPE).await;
+    let calls: Vec<_> = (0..10).map(|_| call(&client, "refresh", &[])).collect();
+    for c in futures_join(calls).await {
+        c.expect("refresh");
+    }
+    let refreshes: Vec<JsValue> = requests_to("/token")
+        .await
+        .into_iter()
+        .filter(|e| form_field(e, "grant_type").as_deref() == Some("refresh_token"))
+        .collect();
+    assert_eq!(refreshes.len(), 1);
+    call(&client, "refresh", &[]).await.expect("second refresh");
+    let refreshes: Vec<String> = requests_to("/token")
+        .await
+        .iter()
+        .filter_map(|e| form_field(e, "refresh_token"))
+        .collect();
+    assert_eq!(refreshes.len(), 2);
+    assert_ne!(
+        refreshes[0], refreshes[1],
+        "the rotated refresh token was not used"
+    );
+    // spec #60: client_id on a public refresh.
+    let last = requests_to("/token").await.pop().unwrap();
+    assert_eq!(form_field(&last, "client_id").as_deref(), Some(CLIENT_ID));
+}
+
+/// Awaits every future (no executor crate needed: promises run concurrently anyway).
+async fn futures_join<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
+    futures: Vec<F>,
+) -> Vec<Result<JsValue, JsValue>> {
+    let mut out = Vec::new();
+    for f in futures {
+        out.push(f.await);
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+async fn rejected_refresh_ends_the_session() {
+    // spec #65: invalid_grant ends the session, one event, no retry.
+    fresh_start().await;
+    let client = launch(SCOPE).await;
+    let events = record_events(&client);
+    fault(r#"{"target":"refresh","kind":"oauth_error","status":400,"error":"invalid_grant"}"#)
+        .await;
+    let err = call(&client, "refresh", &[]).await.expect_err("rejected");
+    assert_eq!(code_of(&err), "invalid_grant");
+    assert_eq!(event_types(&events), ["refreshFailed", "ended"]);
+    assert_eq!(prop_str(&client, "accessToken").as_deref(), Some(""));
+    let err = call(&client, "refresh", &[]).await.expect_err("ended");
+    assert_eq!(code_of(&err), "session_ended");
+    let refreshes = requests_to("/token")
+        .await
+        .iter()
+        .filter(|e| form_field(e, "grant_type").as_deref() == Some("refresh_token"))
+        .count();
+    assert_eq!(refreshes, 1);
+}
+
+#[wasm_bindgen_test]
+async fn expired_token_on_fhir_refreshes_once_and_retries() {
+    // spec #58: 401 invalid_token -> one refresh, one retry.
+    fresh_start().await;
+    let client = launch(SCOPE).await;
+    let patient = prop_str(&client, "patientId").unwrap();
+    fault(r#"{"target":"fhir","kind":"status","status":401,"times":1}"#).await;
+    let resource = call(&client, "request", &[format!("Patient/{patient}").into()])
+        .await
+        .expect("retried after refresh");
+    assert_eq!(
+        prop_str(&resource, "resourceType").as_deref(),
+        Some("Patient")
+    );
+    let refreshes = requests_to("/token")
+        .await
+        .iter()
+        .filter(|e| form_field(e, "grant_type").as_deref() == Some("refresh_token"))
+        .count();
+    assert_eq!(refreshes, 1);
+}
+
+#[wasm_bindgen_test]
+async fn out_of_scope_read_reports_insufficient_scope_without_refresh() {
+    // spec #58: 403 leads to no refresh.
+    fresh_start().await;
+    let client = launch("launch/patient patient/Patient.rs offline_access").await;
+    let patient = prop_str(&client, "patientId").unwrap();
+    let err = call(
+        &client,
+        "request",
+        &[format!("Observation?patient={patient}").into()],
+    )
+    .await
+    .expect_err("out of scope");
+    assert_eq!(code_of(&err), "insufficient_scope");
+    assert_eq!(prop(&err, "status").as_f64(), Some(403.0));
+    assert_eq!(requests_to("/token").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn logout_revokes_and_wipes() {
+    // spec #80
+    fresh_start().await;
+    let client = launch(SCOPE).await;
+    let events = record_events(&client);
+    call(&client, "logout", &[]).await.expect("logout");
+    let revokes = requests_to("/revoke").await;
+    assert_eq!(revokes.len(), 1);
+    assert_eq!(
+        form_field(&revokes[0], "token_type_hint").as_deref(),
+        Some("refresh_token")
+    );
+    assert_eq!(prop_str(&client, "accessToken").as_deref(), Some(""));
+    assert_eq!(prop(&client, "hasRefreshToken").as_bool(), Some(false));
+    let types = event_types(&events);
+    assert_eq!(types, ["ended"]);
+    assert_eq!(
+        prop_str(&events.get(0), "reason").as_deref(),
+        Some("logout")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn short_lived_token_warns_and_refreshes_itself() {
+    // spec #66: expiring fires before expiry, auto-refresh follows, once per token.
+    fresh_start().await;
+    fault(r#"{"target":"token","kind":"token_lifetime","seconds":4}"#).await;
+    let events = Array::new();
+    let sink = events.clone();
+    let listener = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        sink.push(&e);
+    });
+    let options = obj(&[
+        ("onTokenEvent", listener.as_ref().clone()),
+        ("expiringLeadSeconds", 2.into()),
+    ]);
+    listener.forget();
+    let (client, _) = launch_with(SCOPE, options).await;
+    let first_token = prop_str(&client, "accessToken").unwrap();
+    sleep_ms(3_500).await;
+    let types = event_types(&events);
+    assert_eq!(
+        types.first().map(String::as_str),
+        Some("expiring"),
+        "{types:?}"
+    );
+    assert!(types.iter().any(|t| t == "refreshed"), "{types:?}");
+    assert_eq!(
+        types.iter().filter(|t| *t == "expiring").count(),
+        1,
+        "{types:?}"
+    );
+    assert_ne!(prop_str(&client, "accessToken").unwrap(), first_token);
+    assert_no_token_stored(&secrets_of(&client)).await;
+}
+
+#[wasm_bindgen_test]
+async fn no_csprng_no_launch() {
+    // spec #74: a stubbed getRandomValues gives a hard error, never a fallback.
+    fresh_start().await;
+    let crypto = prop(&window(), "crypto");
+    let proto = js_sys::Object::get_prototype_of(&crypto);
+    let original = prop(&proto, "getRandomValues");
+    let noop = Function::new_with_args("a", "return a");
+    Reflect::set(&crypto, &"getRandomValues".into(), &noop).unwrap();
+    let result = authorize_url(standalone_options(SCOPE)).await;
+    Reflect::delete_property(crypto.unchecked_ref::<Object>(), &"getRandomValues".into()).unwrap();
+    assert!(Reflect::get(&crypto, &"getRandomValues".into()).unwrap() == original);
+    let err = result.expect_err("no randomness");
+    assert_eq!(code_of(&err), "crypto_unavailable");
+}
