@@ -58,15 +58,33 @@ fn decorate(resp: &mut Response, allow_origin: Option<HeaderValue>) {
     }
 }
 
-/// `Access-Control-Allow-Origin: *` for everything under this layer.
-pub async fn open(req: Request, next: Next) -> Response {
-    let star = Some(HeaderValue::from_static("*"));
-    if is_preflight(&req) {
-        return preflight(star, req.headers());
+/// Which CORS rule a path falls under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// Any origin: discovery, metadata, JWKS, style, the test endpoints.
+    Open,
+    /// Registered client origins only: token, revocation, FHIR.
+    Registered,
+    /// No CORS: pages (authorize, EHR).
+    None,
+}
+
+pub fn policy(path: &str) -> Policy {
+    if path.starts_with("/fhir/.well-known/")
+        || path == "/fhir/metadata"
+        || path.starts_with("/.well-known/")
+        || path == "/smart-style.json"
+        || path == "/_log"
+        || path == "/_faults"
+        || path.starts_with("/_faults/")
+        || path.starts_with("/_test/")
+    {
+        Policy::Open
+    } else if path == "/token" || path == "/revoke" || path.starts_with("/fhir/") {
+        Policy::Registered
+    } else {
+        Policy::None
     }
-    let mut resp = next.run(req).await;
-    decorate(&mut resp, star);
-    resp
 }
 
 /// The request's Origin if it is one of the registered client origins.
@@ -80,9 +98,27 @@ fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> 
     }
 }
 
-/// CORS only for the origins of registered redirect URIs (token, revoke, FHIR).
-pub async fn registered(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let allow = allowed_origin(&state, req.headers());
+fn allow_for(state: &AppState, path: &str, headers: &HeaderMap) -> Option<Option<HeaderValue>> {
+    match policy(path) {
+        Policy::Open => Some(Some(HeaderValue::from_static("*"))),
+        Policy::Registered => Some(allowed_origin(state, headers)),
+        Policy::None => None,
+    }
+}
+
+/// Add the CORS headers a response on `path` gets (used for injected faults too).
+pub fn apply(state: &AppState, path: &str, req_headers: &HeaderMap, resp: &mut Response) {
+    if let Some(allow) = allow_for(state, path, req_headers) {
+        decorate(resp, allow);
+    }
+}
+
+/// The global CORS middleware: answers preflights, decorates responses.
+pub async fn layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let Some(allow) = allow_for(&state, &path, req.headers()) else {
+        return next.run(req).await;
+    };
     if is_preflight(&req) {
         return preflight(allow, req.headers());
     }
