@@ -337,3 +337,18 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod readme_tests {
+    use super::ErrorCode;
+
+    /// The README's table is the documentation of the codes: every code has a row.
+    #[test]
+    fn every_code_is_documented_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        for code in ErrorCode::ALL {
+            let row = format!("| `{}` |", code.as_str());
+            assert!(readme.contains(&row), "README lacks a row for {code}");
+        }
+    }
+}
