@@ -398,7 +398,7 @@ async fn interactive_consent_approve_and_deny() {
     let p = r.location_params();
     assert_eq!(p["error"], "access_denied");
     assert_eq!(p["state"], "s2");
-    assert!(p.get("code").is_none());
+    assert!(!p.contains_key("code"));
 }
 
 #[tokio::test]

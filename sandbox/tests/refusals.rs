@@ -15,7 +15,7 @@ fn redirected_error(r: &Resp, error: &str) -> std::collections::HashMap<String, 
     assert!(r.header("location").unwrap().starts_with(REDIRECT));
     let p = r.location_params();
     assert_eq!(p.get("error").map(String::as_str), Some(error), "{p:?}");
-    assert!(p.get("code").is_none());
+    assert!(!p.contains_key("code"));
     assert!(p.contains_key("error_description"));
     p
 }
@@ -124,7 +124,7 @@ async fn authorize_errors_go_back_to_the_redirect_uri_with_state() {
     redirected_error(&sb.authorize(&[("scope", "")]).await, "invalid_scope");
     // No state: refused, and no state in the error.
     let p = redirected_error(&sb.authorize(&[("state", "")]).await, "invalid_request");
-    assert!(p.get("state").is_none());
+    assert!(!p.contains_key("state"));
 
     // EHR launch: the launch scope and parameter go together; handles are real.
     redirected_error(

@@ -195,7 +195,7 @@ impl Sandbox {
         let r = self.authorize(overrides).await;
         assert_eq!(r.status, 302, "{}", r.text);
         let p = r.location_params();
-        assert!(p.get("error").is_none(), "authorize failed: {p:?}");
+        assert!(!p.contains_key("error"), "authorize failed: {p:?}");
         p["code"].clone()
     }
 
