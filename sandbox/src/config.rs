@@ -89,6 +89,16 @@ pub fn demo_client() -> Client {
     }
 }
 
+/// The demo client with its app on `app_port` instead of 9401.
+pub fn demo_client_on(app_port: u16) -> Client {
+    let origin = format!("http://127.0.0.1:{app_port}");
+    Client {
+        id: DEMO_CLIENT_ID.to_string(),
+        redirect_uris: vec![format!("{origin}/callback.html")],
+        launch_url: Some(format!("{origin}/launch.html")),
+    }
+}
+
 impl Config {
     pub fn client(&self, id: &str) -> Option<&Client> {
         self.clients.iter().find(|c| c.id == id)
@@ -146,7 +156,8 @@ OPTIONS:
     --keep-demo-client              Keep the demo client `smart-launch-demo`
                                     (redirect http://127.0.0.1:9401/callback.html,
                                     launch http://127.0.0.1:9401/launch.html) next to
-                                    the --client ones.
+                                    the --client ones. The demo client follows
+                                    --app-port.
     --access-token-lifetime SECS    Access token lifetime (default 3600).
     --refresh-token-lifetime SECS   Refresh token lifetime (default 86400).
     --code-lifetime SECS            Authorization code lifetime (default 60).
@@ -286,11 +297,18 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
-    if !clients.is_empty() {
+    if clients.is_empty() {
+        config.clients = vec![demo_client_on(config.app_port)];
+    } else {
         if keep_demo && !clients.iter().any(|c| c.id == DEMO_CLIENT_ID) {
-            clients.insert(0, demo_client());
+            clients.insert(0, demo_client_on(config.app_port));
         }
         config.clients = clients;
+    }
+    if let Some(dir) = &config.serve_app {
+        if !dir.is_dir() {
+            return Err(format!("--serve-app: {} is not a folder", dir.display()));
+        }
     }
     for (id, url) in launch_urls {
         let client = config
@@ -334,6 +352,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.port, 0);
         assert_eq!(c.clients.len(), 2);
+        let moved = run(&["--app-port", "9500"]).unwrap();
+        assert_eq!(
+            moved.clients[0].redirect_uris,
+            vec!["http://127.0.0.1:9500/callback.html"]
+        );
         let app = c.client("app").unwrap();
         assert_eq!(app.redirect_uris.len(), 2);
         assert_eq!(

@@ -38,6 +38,17 @@ async fn main() -> ExitCode {
     println!("smart-sandbox listening");
     println!("  FHIR base (iss/aud): http://127.0.0.1:{port}/fhir");
     println!("  EHR simulator:       http://127.0.0.1:{port}/ehr");
+    println!("  Discovery:           http://127.0.0.1:{port}/fhir/.well-known/smart-configuration");
+    if let Some(dir) = &config.serve_app {
+        println!(
+            "  App ({}):  http://127.0.0.1:{}/",
+            dir.display(),
+            config.app_port
+        );
+    }
+    for c in &config.clients {
+        println!("  client {}: redirect {}", c.id, c.redirect_uris.join(", "));
+    }
     if let Err(e) = smart_sandbox::serve(config, listener).await {
         eprintln!("smart-sandbox: {e}");
         return ExitCode::FAILURE;
