@@ -150,14 +150,13 @@ OPTIONS:
     --port PORT                     Port of the server (default 9400; 0 = any free port).
                                     FHIR base: http://127.0.0.1:PORT/fhir
     --client ID=URI[,URI...]        Register a public client with its exact redirect
-                                    URIs (repeatable). The first --client replaces the
-                                    default demo client unless --keep-demo-client.
+                                    URIs (repeatable). Their origins get CORS on the
+                                    token, revocation and FHIR endpoints.
     --client-launch-url ID=URL      The launch URL the EHR simulator opens for client ID.
-    --keep-demo-client              Keep the demo client `smart-launch-demo`
-                                    (redirect http://127.0.0.1:9401/callback.html,
-                                    launch http://127.0.0.1:9401/launch.html) next to
-                                    the --client ones. The demo client follows
-                                    --app-port.
+    --no-demo-client                Drop the built-in demo client `smart-launch-demo`
+                                    (redirect http://127.0.0.1:APP_PORT/callback.html,
+                                    launch http://127.0.0.1:APP_PORT/launch.html).
+                                    A --client with that id replaces it instead.
     --access-token-lifetime SECS    Access token lifetime (default 3600).
     --refresh-token-lifetime SECS   Refresh token lifetime (default 86400).
     --code-lifetime SECS            Authorization code lifetime (default 60).
@@ -218,7 +217,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
     let mut config = Config::default();
     let mut clients: Vec<Client> = Vec::new();
     let mut launch_urls: Vec<(String, String)> = Vec::new();
-    let mut keep_demo = false;
+    let mut no_demo = false;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         // Accept both `--flag value` and `--flag=value`.
@@ -273,7 +272,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                 }
                 launch_urls.push((id.to_string(), url.to_string()));
             }
-            "--keep-demo-client" => keep_demo = true,
+            "--no-demo-client" => no_demo = true,
             "--access-token-lifetime" => {
                 config.access_token_lifetime = parse_secs(&flag, &value(&flag)?)?
             }
@@ -297,14 +296,13 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
-    if clients.is_empty() {
-        config.clients = vec![demo_client_on(config.app_port)];
-    } else {
-        if keep_demo && !clients.iter().any(|c| c.id == DEMO_CLIENT_ID) {
-            clients.insert(0, demo_client_on(config.app_port));
-        }
-        config.clients = clients;
+    if !no_demo && !clients.iter().any(|c| c.id == DEMO_CLIENT_ID) {
+        clients.insert(0, demo_client_on(config.app_port));
     }
+    if clients.is_empty() {
+        return Err("no client registered (--no-demo-client without --client)".into());
+    }
+    config.clients = clients;
     if let Some(dir) = &config.serve_app {
         if !dir.is_dir() {
             return Err(format!("--serve-app: {} is not a folder", dir.display()));
@@ -346,12 +344,16 @@ mod tests {
             "--client",
             "app=http://localhost:3000/cb,http://localhost:3000/cb2",
             "--client-launch-url=app=http://localhost:3000/launch",
-            "--keep-demo-client",
             "--port=0",
         ])
         .unwrap();
         assert_eq!(c.port, 0);
         assert_eq!(c.clients.len(), 2);
+        let only = run(&["--no-demo-client", "--client", "a=http://h/cb"]).unwrap();
+        assert_eq!(only.clients.len(), 1);
+        let replaced = run(&["--client", "smart-launch-demo=http://h/cb"]).unwrap();
+        assert_eq!(replaced.clients.len(), 1);
+        assert_eq!(replaced.clients[0].launch_url, None);
         let moved = run(&["--app-port", "9500"]).unwrap();
         assert_eq!(
             moved.clients[0].redirect_uris,
@@ -373,6 +375,7 @@ mod tests {
         assert!(run(&["--port", "x"]).is_err());
         assert!(run(&["--bogus"]).is_err());
         assert!(run(&["--client-launch-url", "nobody=http://x/l"]).is_err());
+        assert!(run(&["--no-demo-client"]).is_err());
     }
 
     #[test]

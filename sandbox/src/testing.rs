@@ -54,6 +54,8 @@ pub enum Kind {
     TokenLifetime,
     DropField,
     SetField,
+    /// The handler fails unexpectedly (panics); the server answers 500.
+    Panic,
 }
 
 /// A fault as posted to `/_faults`.
@@ -109,7 +111,7 @@ impl FaultSpec {
                 need(self.seconds.is_some(), "\"seconds\"")
             }
             Kind::NoRefreshToken => need(token_like, "target \"token\" or \"refresh\""),
-            Kind::Status | Kind::Html | Kind::NotJson | Kind::NoCors => Ok(()),
+            Kind::Status | Kind::Html | Kind::NotJson | Kind::NoCors | Kind::Panic => Ok(()),
         }
     }
 }
@@ -316,6 +318,39 @@ fn short_circuit(
     }
 }
 
+/// The answer to an unexpected failure: OAuth `server_error` on the token and
+/// revocation endpoints, an OperationOutcome under /fhir, text elsewhere.
+fn server_error(path: &str) -> Response {
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    if path == "/token" || path == "/revoke" {
+        let mut r = text_response(
+            status,
+            "application/json",
+            json!({"error": "server_error", "error_description": "unexpected server error"})
+                .to_string(),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r.headers_mut()
+            .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        r
+    } else if path.starts_with("/fhir/") {
+        text_response(
+            status,
+            "application/fhir+json",
+            json!({"resourceType": "OperationOutcome",
+                   "issue": [{"severity": "fatal", "code": "exception", "diagnostics": "unexpected server error"}]})
+            .to_string(),
+        )
+    } else {
+        text_response(
+            status,
+            "text/plain; charset=utf-8",
+            "unexpected server error".into(),
+        )
+    }
+}
+
 /// Apply the JSON-editing faults to a response body.
 async fn edit_json(resp: Response, edits: &[FaultSpec]) -> Response {
     let (mut parts, body) = resp.into_parts();
@@ -403,7 +438,25 @@ pub async fn middleware(State(state): State<Arc<AppState>>, req: Request, next: 
             crate::cors::apply(&state, &path, &headers, &mut r);
             r
         }
-        None => next.run(req).await,
+        None => {
+            let crash = applied.iter().any(|(_, f)| f.kind == Kind::Panic);
+            // The handler runs in its own task so that an unexpected failure
+            // becomes a 500 instead of a dropped connection.
+            let run = tokio::spawn(async move {
+                if crash {
+                    panic!("smart-sandbox: injected handler failure");
+                }
+                next.run(req).await
+            });
+            match run.await {
+                Ok(r) => r,
+                Err(_) => {
+                    let mut r = server_error(&path);
+                    crate::cors::apply(&state, &path, &headers, &mut r);
+                    r
+                }
+            }
+        }
     };
     let edits: Vec<FaultSpec> = applied
         .iter()

@@ -274,6 +274,18 @@ async fn token_faults() {
     let r = exchange_with(json!({"kind": "not_json"})).await;
     assert!(serde_json::from_str::<Value>(&r.text).is_err());
 
+    // An unexpected failure inside the token handler: 500 server_error, with CORS.
+    let r = exchange_with(json!({"kind": "panic"})).await;
+    assert_eq!(
+        (r.status, r.json()["error"].clone()),
+        (500, json!("server_error"))
+    );
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some(APP_ORIGIN)
+    );
+
     // A fault for another client does not apply; one for this client does.
     let r = exchange_with(json!({"kind": "status", "client_id": OTHER})).await;
     assert_eq!(r.status, 200);
@@ -468,7 +480,7 @@ fn command_line_help_and_errors() {
         "--port",
         "--client ",
         "--client-launch-url",
-        "--keep-demo-client",
+        "--no-demo-client",
         "--access-token-lifetime",
         "--refresh-token-lifetime",
         "--code-lifetime",
