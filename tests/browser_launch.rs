@@ -193,10 +193,17 @@ async fn launch(scope: &str) -> JsValue {
     launch_with(scope, JsValue::UNDEFINED).await.0
 }
 
-async fn call(client: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+/// Calls a method of the client; the returned promise is already running.
+fn start(client: &JsValue, method: &str, args: &[JsValue]) -> js_sys::Promise {
     let f: Function = prop(client, method).dyn_into().expect("method");
-    let promise = f.apply(client, &args.iter().collect::<Array>())?;
-    JsFuture::from(promise.dyn_into::<js_sys::Promise>()?).await
+    f.apply(client, &args.iter().collect::<Array>())
+        .expect("call")
+        .dyn_into()
+        .expect("a promise")
+}
+
+async fn call(client: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    JsFuture::from(start(client, method, args)).await
 }
 
 /// Collects the token events of a client into a JS array.
@@ -360,7 +367,9 @@ async fn ehr_launch_uses_the_allowlist_entry() {
     let handle = http_json(
         "POST",
         &format!("{SANDBOX}/_test/launch"),
-        Some(&format!(r#"{{"client_id":"{CLIENT_ID}"}}"#)),
+        Some(&format!(
+            r#"{{"patient":"smart-2","client_id":"{CLIENT_ID}"}}"#
+        )),
     )
     .await;
     let iss = prop_str(&handle, "iss").expect("iss");
@@ -391,7 +400,7 @@ async fn ehr_launch_uses_the_allowlist_entry() {
     assert!(get("scope").unwrap().split(' ').any(|s| s == "launch"));
     set_page_url(&callback_path(&sandbox_redirect(&url).await));
     let client = ready(JsValue::UNDEFINED).await.expect("ready");
-    assert!(prop_str(&client, "patientId").is_some());
+    assert_eq!(prop_str(&client, "patientId").as_deref(), Some("smart-2"));
     assert!(prop_str(&client, "encounterId").is_some());
     assert_no_token_stored(&secrets_of(&client)).await;
 }
@@ -631,9 +640,10 @@ async fn concurrent_refreshes_share_one_request() {
     // spec #62, #63: ten callers, one refresh POST; the rotated token is used next.
     fresh_start().await;
     let client = launch(SCOPE).await;
-    let calls: Vec<_> = (0..10).map(|_| call(&client, "refresh", &[])).collect();
-    for c in futures_join(calls).await {
-        c.expect("refresh");
+    // All ten are in flight before the first answer comes back.
+    let calls: Vec<js_sys::Promise> = (0..10).map(|_| start(&client, "refresh", &[])).collect();
+    for promise in calls {
+        JsFuture::from(promise).await.expect("refresh");
     }
     let refreshes: Vec<JsValue> = requests_to("/token")
         .await
@@ -655,17 +665,6 @@ async fn concurrent_refreshes_share_one_request() {
     // spec #60: client_id on a public refresh.
     let last = requests_to("/token").await.pop().unwrap();
     assert_eq!(form_field(&last, "client_id").as_deref(), Some(CLIENT_ID));
-}
-
-/// Awaits every future (no executor crate needed: promises run concurrently anyway).
-async fn futures_join<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
-    futures: Vec<F>,
-) -> Vec<Result<JsValue, JsValue>> {
-    let mut out = Vec::new();
-    for f in futures {
-        out.push(f.await);
-    }
-    out
 }
 
 #[wasm_bindgen_test]

@@ -54,10 +54,13 @@ fn json_to_js(value: &Json) -> JsValue {
 
 /// Checks a new id_token (spec #67, #69) and returns its claims and fhirUser URL.
 /// Without a discovered `issuer` the claims cannot be validated, so they are not
-/// exposed at all: an unvalidated `fhirUser` must not look trusted.
+/// exposed at all: an unvalidated `fhirUser` must not look trusted. `nonce` is the one
+/// sent with the authorization request; a refreshed id_token is not bound to it
+/// (OIDC §12.2) and is checked against the original instead (spec #70).
 fn read_id_token(
     jwt: &str,
     record: &TransactionRecord,
+    nonce: Option<&str>,
     now_ms: u64,
 ) -> Result<Option<(IdTokenClaims, Option<String>)>> {
     let Some(issuer) = record.issuer.as_deref() else {
@@ -69,7 +72,7 @@ fn read_id_token(
         &claims,
         issuer,
         &record.client_id,
-        record.nonce.as_deref(),
+        nonce,
         now_ms,
         ID_TOKEN_LEEWAY_S,
     )?;
@@ -89,7 +92,7 @@ impl SmartClient {
         } = done;
         let now = browser::now_ms();
         let (id_claims, fhir_user) = match tokens.id_token.as_deref() {
-            Some(jwt) => match read_id_token(jwt, &record, now)? {
+            Some(jwt) => match read_id_token(jwt, &record, record.nonce.as_deref(), now)? {
                 Some((claims, user)) => (Some(claims), user),
                 None => (None, None),
             },
@@ -272,7 +275,7 @@ async fn run_refresh(inner: &Shared, scope: Option<String>) -> Result<TokenRespo
     if let Some(jwt) = fresh.id_token.as_deref() {
         let checked = {
             let state = inner.borrow();
-            read_id_token(jwt, &state.record, browser::now_ms())?
+            read_id_token(jwt, &state.record, None, browser::now_ms())?
         };
         if let Some((claims, _)) = checked {
             if let Some(original) = original_claims.as_ref() {
@@ -286,7 +289,7 @@ async fn run_refresh(inner: &Shared, scope: Option<String>) -> Result<TokenRespo
 
 /// Asks for a fresh token: starts the one refresh, or joins the one in flight.
 async fn refresh(inner: &Shared, scope: Option<String>) -> Result<()> {
-    let ticket = inner.borrow_mut().session.begin_refresh(browser::now_ms());
+    let ticket = inner.borrow_mut().session.begin_refresh();
     let promise = match ticket {
         RefreshTicket::Start => start_refresh(inner, scope),
         RefreshTicket::Join => match inner.borrow().refresh.clone() {
@@ -632,7 +635,7 @@ impl SmartClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn refresh(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "{ scope?: string } | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ scope?: string }")] options: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         let scope = super::get_string(&options, "scope");
@@ -650,7 +653,7 @@ impl SmartClient {
     pub fn request(
         &self,
         #[wasm_bindgen(js_name = pathOrUrl)] path_or_url: String,
-        #[wasm_bindgen(unchecked_param_type = "RequestInit | undefined")] init: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {

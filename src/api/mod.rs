@@ -290,7 +290,8 @@ pub async fn authorize_url(
 #[wasm_bindgen(js_name = authorizePopup)]
 pub async fn authorize_popup(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "ReadyOptions | undefined")] ready_options: JsValue,
+    #[wasm_bindgen(js_name = readyOptions, unchecked_optional_param_type = "ReadyOptions")]
+    ready_options: JsValue,
 ) -> std::result::Result<SmartClient, JsValue> {
     let run = async {
         let (opts, size) = read_authorize_options(&options)?;
@@ -333,7 +334,7 @@ thread_local! {
 /// resolves to the client. `code` and `state` leave the address bar first (spec #39).
 #[wasm_bindgen(js_name = ready, unchecked_return_type = "Promise<SmartClient>")]
 pub fn ready(
-    #[wasm_bindgen(unchecked_param_type = "ReadyOptions | undefined")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ReadyOptions")] options: JsValue,
 ) -> js_sys::Promise {
     if let Some(p) = READY.with(|r| r.borrow().clone()) {
         return p;
@@ -377,7 +378,7 @@ pub fn reset_page_state_for_tests() {
 }
 
 /// The stable error codes, for apps that switch on them.
-#[wasm_bindgen(js_name = errorCodes)]
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "string[]")]
 pub fn error_codes() -> Vec<JsValue> {
     ErrorCode::ALL
         .iter()
