@@ -1,28 +1,56 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: the release wasm through wasm-bindgen (web and bundler
-# targets), shrunk by wasm-opt from npm's binaryen (Debian's wasm-opt 108 breaks the
-# output), plus the files of pkg-template/. Then `npm pack` makes the tarball.
+# Builds the npm package into pkg/ and packs it (pkg/smart-launch-<version>.tgz):
+#   - the release wasm through wasm-bindgen, for the `web` target (plain
+#     <script type="module"> pages and bundlers without wasm support: `await init()`)
+#     and the `bundler` target (bundlers with WebAssembly ESM integration);
+#   - each wasm shrunk by wasm-opt from npm's binaryen (Debian's wasm-opt 108 breaks
+#     the output: never use it);
+#   - `SmartError` (a wasm-bindgen snippet) re-exported from each flavour's entry;
+#   - package.json and README.md of pkg-template/, the repository's LICENSE.
+# Then `npm pack`. Prints the gzip size of each flavour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=${CARGO_TARGET_DIR:-target}
+wasm_opt=node_modules/.bin/wasm-opt
+[ -x "$wasm_opt" ] || { echo "build-pkg: $wasm_opt missing: run 'npm ci' (make setup)" >&2; exit 1; }
+
 cargo build -q --release --target wasm32-unknown-unknown --lib
 wasm="$target_dir/wasm32-unknown-unknown/release/smart_launch.wasm"
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 
 rm -rf pkg
 for flavour in web bundler; do
-  wasm-bindgen --target "$flavour" --out-dir "pkg/$flavour" --out-name smart_launch "$wasm"
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals \
-    "pkg/$flavour/smart_launch_bg.wasm" -o "pkg/$flavour/smart_launch_bg.wasm"
+  out="pkg/$flavour"
+  wasm-bindgen --target "$flavour" --out-dir "$out" --out-name smart_launch \
+    --remove-name-section --remove-producers-section "$wasm"
+  "$wasm_opt" -Oz --strip-debug --strip-producers \
+    "$out/smart_launch_bg.wasm" -o "$out/smart_launch_bg.wasm"
+
+  # SmartError is defined in a wasm-bindgen snippet (src/js/smart_error.js); the
+  # .d.ts declares it (typescript_custom_section), so the entry must export it.
+  snippet=$(cd "$out" && ls snippets/smart-launch-*/src/js/smart_error.js)
+  [ "$(echo "$snippet" | wc -l)" = 1 ] || { echo "build-pkg: expected one smart_error.js snippet in $out" >&2; exit 1; }
+  echo "export { SmartError } from './$snippet';" >>"$out/smart_launch.js"
+  n=$(grep -c '^export class SmartError\b' "$out/smart_launch.d.ts" || true)
+  [ "$n" = 1 ] || { echo "build-pkg: $out/smart_launch.d.ts declares SmartError $n times" >&2; exit 1; }
 done
-if [ -d pkg-template ] && [ -n "$(ls -A pkg-template)" ]; then
-  cp -r pkg-template/. pkg/
-fi
+
+cp pkg-template/package.json pkg-template/README.md pkg/
 cp LICENSE pkg/
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
-if [ -f pkg/package.json ]; then
-  sed -i "s/\"version\": \"[^\"]*\"/\"version\": \"$version\"/" pkg/package.json
-  (cd pkg && npm pack --silent >/dev/null)
-fi
-gz=$(cat pkg/web/smart_launch_bg.wasm pkg/web/smart_launch.js | gzip -9 | wc -c)
-echo "pkg/: wasm + web glue = $gz bytes gzip -9"
+node -e '
+  const fs = require("fs");
+  const p = JSON.parse(fs.readFileSync("pkg/package.json", "utf8"));
+  p.version = process.argv[1];
+  fs.writeFileSync("pkg/package.json", JSON.stringify(p, null, 2) + "\n");
+' "$version"
+(cd pkg && npm pack --silent >/dev/null)
+[ -f "pkg/smart-launch-$version.tgz" ] || { echo "build-pkg: npm pack made no tarball" >&2; exit 1; }
+
+for flavour in web bundler; do
+  glue=pkg/$flavour/smart_launch.js
+  [ "$flavour" = bundler ] && glue="$glue pkg/$flavour/smart_launch_bg.js"
+  # shellcheck disable=SC2086
+  gz=$(cat "pkg/$flavour/smart_launch_bg.wasm" $glue | gzip -9 | wc -c)
+  echo "pkg/$flavour: wasm + JS glue = $gz bytes gzip -9"
+done
+echo "pkg/smart-launch-$version.tgz: $(wc -c <"pkg/smart-launch-$version.tgz") bytes"
