@@ -71,8 +71,7 @@ pkg: setup
 	scripts/build-pkg.sh
 
 demo: pkg
-	@echo "The demo app (www/) and the sandbox server are not built yet: see issues 3 and 5."
-	@echo "The package is in pkg/."
+	scripts/demo.sh
 
 fuzz:
 	scripts/fuzz.sh

@@ -18,6 +18,14 @@ cargo build -q --release --target wasm32-unknown-unknown --lib
 wasm="$target_dir/wasm32-unknown-unknown/release/smart_launch.wasm"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 
+tarball="pkg/smart-launch-$version.tgz"
+# Up to date: nothing that goes into the package is newer than its tarball.
+if [ -f "$tarball" ] && [ -z "$(find "$wasm" Cargo.toml LICENSE pkg-template scripts/build-pkg.sh \
+      -newer "$tarball" -print -quit)" ]; then
+  echo "$tarball is up to date"
+  exit 0
+fi
+
 rm -rf pkg
 for flavour in web bundler; do
   out="pkg/$flavour"
@@ -44,7 +52,7 @@ node -e '
   fs.writeFileSync("pkg/package.json", JSON.stringify(p, null, 2) + "\n");
 ' "$version"
 (cd pkg && npm pack --silent >/dev/null)
-[ -f "pkg/smart-launch-$version.tgz" ] || { echo "build-pkg: npm pack made no tarball" >&2; exit 1; }
+[ -f "$tarball" ] || { echo "build-pkg: npm pack made no tarball" >&2; exit 1; }
 
 for flavour in web bundler; do
   glue=pkg/$flavour/smart_launch.js
@@ -53,4 +61,4 @@ for flavour in web bundler; do
   gz=$(cat "pkg/$flavour/smart_launch_bg.wasm" $glue | gzip -9 | wc -c)
   echo "pkg/$flavour: wasm + JS glue = $gz bytes gzip -9"
 done
-echo "pkg/smart-launch-$version.tgz: $(wc -c <"pkg/smart-launch-$version.tgz") bytes"
+echo "$tarball: $(wc -c <"$tarball") bytes"
