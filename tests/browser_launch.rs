@@ -234,7 +234,7 @@ async fn sleep_ms(ms: i32) {
     JsFuture::from(promise).await.expect("sleep");
 }
 
-/// No token value anywhere but memory: Web Storage, cookies, the URL (spec #72, #73).
+/// No token value anywhere but memory: Web Storage, cookies, the URL, IndexedDB.
 async fn assert_no_token_stored(secrets: &[String]) {
     let w = window();
     let mut places = Vec::new();
@@ -335,6 +335,44 @@ async fn standalone_launch_reaches_the_patient() {
     assert!(form_field(post, "code_verifier").is_some_and(|v| v.len() == 43));
     assert_eq!(header(post, "authorization"), None);
     assert_eq!(header(post, "cookie"), None);
+
+    // spec #2: discovery is a GET asking for JSON.
+    let discovery = requests_to("/fhir/.well-known/smart-configuration").await;
+    assert_eq!(discovery.len(), 1);
+    assert_eq!(prop_str(&discovery[0], "method").as_deref(), Some("GET"));
+    assert!(header(&discovery[0], "accept").is_some_and(|a| a.contains("application/json")));
+
+    // spec #56: the access token travels in the Authorization header, never the URL.
+    let token = prop_str(&client, "accessToken").unwrap();
+    // (The Authorization header makes the browser send a CORS preflight first.)
+    let read: Vec<JsValue> = requests_to(&format!(
+        "/fhir/Patient/{}",
+        prop_str(&resource, "id").unwrap()
+    ))
+    .await
+    .into_iter()
+    .filter(|e| prop_str(e, "method").as_deref() == Some("GET"))
+    .collect();
+    assert_eq!(read.len(), 1);
+    assert_eq!(
+        header(&read[0], "authorization"),
+        Some(format!("Bearer {token}"))
+    );
+    for entry in log().await {
+        let query = js_sys::JSON::stringify(&prop(&entry, "query")).unwrap();
+        assert!(!String::from(query).contains(&token), "token in a URL");
+    }
+
+    // spec #72, #73: only memory holds the tokens; the transaction record is gone.
+    assert_eq!(
+        window()
+            .session_storage()
+            .unwrap()
+            .unwrap()
+            .length()
+            .unwrap(),
+        0
+    );
     assert_no_token_stored(&secrets_of(&client)).await;
 }
 
@@ -402,6 +440,7 @@ async fn ehr_launch_uses_the_allowlist_entry() {
     let client = ready(JsValue::UNDEFINED).await.expect("ready");
     assert_eq!(prop_str(&client, "patientId").as_deref(), Some("smart-2"));
     assert!(prop_str(&client, "encounterId").is_some());
+    // spec #72
     assert_no_token_stored(&secrets_of(&client)).await;
 }
 
@@ -783,6 +822,7 @@ async fn short_lived_token_warns_and_refreshes_itself() {
         "{types:?}"
     );
     assert_ne!(prop_str(&client, "accessToken").unwrap(), first_token);
+    // spec #72
     assert_no_token_stored(&secrets_of(&client)).await;
 }
 
