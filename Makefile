@@ -26,7 +26,7 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT ?= 30
 export CARGO_TERM_COLOR := never
 
-.PHONY: help setup test test-native test-browser demo pkg fuzz clean
+.PHONY: spec-coverage help setup test test-native test-browser demo pkg fuzz clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -75,6 +75,11 @@ demo: pkg
 
 fuzz:
 	scripts/fuzz.sh
+
+# Which tests cite each of the 80 checklist items of docs/smart-spec.md, and whether they
+# passed in the last `make test` (reads test-output/*.log).
+spec-coverage:
+	python3 scripts/spec_coverage.py
 
 clean:
 	cargo clean
