@@ -60,7 +60,8 @@
 //!   until expiry (but at least [`MIN_AUTO_REFRESH_GAP_MS`] later), and only if that
 //!   instant is before expiry; a retry that comes due after expiry (a sleep) is
 //!   dropped. A failure before the expiring point does not consume the retry: the
-//!   regular automatic attempt still comes. Beyond that, only the app renews: an
+//!   regular automatic attempt still comes; a failure at or after it counts as that
+//!   attempt (no second request right behind it). Beyond that, only the app renews: an
 //!   explicit `refresh()`, or a FHIR request that finds the token expired
 //!   ([`Session::needs_refresh_before_request`]).
 //! - **End** (spec #80): [`Session::end`] emits `ended` once; later calls, ticks and
@@ -729,6 +730,7 @@ mod tests {
         let mut step = s.tick(T0);
         while let Some(w) = step.next_wake_ms {
             wakes.push(w);
+            assert!(wakes.len() <= 3, "the timer must advance: {wakes:?}");
             step = s.tick(w);
         }
         assert_eq!(wakes, [T0 + 59 * MIN, T0 + 60 * MIN]);
