@@ -26,7 +26,7 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT ?= 30
 export CARGO_TERM_COLOR := never
 
-.PHONY: spec-coverage help setup test test-native test-browser demo pkg fuzz clean
+.PHONY: spec-coverage help setup test test-native test-browser test-types test-e2e demo pkg fuzz clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -52,7 +52,9 @@ test: setup
 	@status=0; \
 	$(MAKE) --no-print-directory test-native 2>&1 | tee $(OUT)/native.log || status=1; \
 	$(MAKE) --no-print-directory test-browser 2>&1 | tee $(OUT)/browser.log || status=1; \
-	scripts/test-summary.sh $(OUT)/native.log $(OUT)/browser.log; \
+	$(MAKE) --no-print-directory test-types 2>&1 | tee $(OUT)/types.log || status=1; \
+	$(MAKE) --no-print-directory test-e2e 2>&1 | tee $(OUT)/e2e.log || status=1; \
+	scripts/test-summary.sh $(OUT)/native.log $(OUT)/browser.log $(OUT)/types.log $(OUT)/e2e.log; \
 	exit $$status
 
 test-native:
@@ -69,6 +71,14 @@ test-browser:
 
 pkg: setup
 	scripts/build-pkg.sh
+
+# The packed tarball installed into a scratch project; tests/ts-consumer under tsc --strict.
+test-types: pkg
+	scripts/test-types.sh
+
+# The demo app and the sandbox in Chromium, end to end (tests/e2e).
+test-e2e: pkg
+	scripts/e2e.sh
 
 demo: pkg
 	scripts/demo.sh

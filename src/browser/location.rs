@@ -60,9 +60,10 @@ pub fn navigate(url: &str, target: Target) -> Result<()> {
         Target::Parent => window.parent().ok().flatten(),
     }
     .ok_or_else(|| Error::new(ErrorCode::InvalidOptions).field("target"))?;
-    // A cross-origin top or parent can be navigated, though not read: assign works there.
+    // A cross-origin top or parent can be navigated, though not read: of its Location
+    // only the `href` setter and `replace()` are reachable (`assign` throws there).
     frame
         .location()
-        .assign(url)
+        .set_href(url)
         .map_err(|_| Error::new(ErrorCode::InvalidOptions).field("target"))
 }
