@@ -7,7 +7,6 @@ use crate::protocol::callback::{self, CallbackParams, TransactionRecord};
 use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
 use crate::protocol::{authorize, pkce, token, url, Error, ErrorCode, Result};
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// Default limit for one HTTP request.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -48,7 +47,9 @@ pub struct PreparedAuthorization {
 thread_local! {
     /// Discovery documents by FHIR base, for the life of the page (issue: cached in
     /// memory per base). Never persisted.
-    static DISCOVERY_CACHE: RefCell<HashMap<String, SmartConfiguration>> = RefCell::new(HashMap::new());
+    /// A list, not a HashMap: a page talks to one or two servers, and the map's hashing
+    /// and table code cost about 1 KB gz of wasm.
+    static DISCOVERY_CACHE: RefCell<Vec<(String, SmartConfiguration)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn invalid(field: &'static str) -> Error {
@@ -67,7 +68,14 @@ pub async fn discover(
     legacy: bool,
     timeout_ms: u32,
 ) -> Result<SmartConfiguration> {
-    if let Some(hit) = DISCOVERY_CACHE.with(|c| c.borrow().get(fhir_base).cloned()) {
+    let cached = DISCOVERY_CACHE.with(|c| {
+        let cache = c.borrow();
+        cache
+            .iter()
+            .find(|(k, _)| k == fhir_base)
+            .map(|(_, v)| v.clone())
+    });
+    if let Some(hit) = cached {
         return Ok(hit);
     }
     let well_known = discovery::discovery_url(fhir_base)?;
@@ -84,7 +92,11 @@ pub async fn discover(
         }
         Err(e) => return Err(e),
     };
-    DISCOVERY_CACHE.with(|c| c.borrow_mut().insert(fhir_base.to_string(), config.clone()));
+    DISCOVERY_CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        cache.retain(|(k, _)| k != fhir_base);
+        cache.push((fhir_base.to_string(), config.clone()));
+    });
     Ok(config)
 }
 

@@ -48,8 +48,31 @@ fn set(obj: &js_sys::Object, key: &str, value: JsValue) {
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &value);
 }
 
+/// Builds the JS value directly rather than printing JSON and calling `JSON.parse`:
+/// printing would link Rust's float formatting (kilobytes of wasm). A non-finite number
+/// becomes `null`, as the JSON text did.
 fn json_to_js(value: &Json) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+    match value {
+        Json::Null => JsValue::NULL,
+        Json::Bool(b) => JsValue::from_bool(*b),
+        Json::Number(n) if n.is_finite() => JsValue::from_f64(*n),
+        Json::Number(_) => JsValue::NULL,
+        Json::String(s) => JsValue::from_str(s),
+        Json::Array(items) => {
+            let array = js_sys::Array::new();
+            for item in items {
+                array.push(&json_to_js(item));
+            }
+            array.into()
+        }
+        Json::Object(members) => {
+            let obj = js_sys::Object::new();
+            for (k, v) in members {
+                set(&obj, k, json_to_js(v));
+            }
+            obj.into()
+        }
+    }
 }
 
 /// Checks a new id_token (spec #67, #69) and returns its claims and fhirUser URL.
@@ -341,7 +364,7 @@ async fn request(inner: &Shared, path_or_url: String, init: JsValue) -> Result<J
         let state = inner.borrow();
         (state.record.fhir_base.clone(), state.timeout_ms)
     };
-    let base = format!("{}/", url::strip_trailing_slash(&server));
+    let base = crate::protocol::text::concat(&[url::strip_trailing_slash(&server), "/"]);
     let target = url::resolve(&path_or_url, &base)
         .map_err(|_| Error::new(ErrorCode::InvalidOptions).field("pathOrUrl"))?;
     // The bearer token goes only to URLs under the FHIR base (spec #57).

@@ -111,7 +111,8 @@ extern "C" {
     ) -> JsSmartError;
 }
 
-/// A `SmartError` for JS. Its message is the error's `Display`, which holds no secret.
+/// A `SmartError` for JS. Its message is `Error::message` (the `Display` text), which
+/// holds no secret.
 pub(crate) fn to_js_error(e: &Error) -> JsValue {
     let opt = |s: &Option<String>| {
         s.as_deref()
@@ -120,7 +121,7 @@ pub(crate) fn to_js_error(e: &Error) -> JsValue {
     };
     JsSmartError::new(
         e.code.as_str(),
-        &e.to_string(),
+        &e.message(),
         e.status.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
         opt(&e.oauth_error),
         opt(&e.description),
@@ -305,10 +306,7 @@ pub async fn authorize_popup(
             }
         };
         let origin = crate::protocol::url::Url::parse(&prepared.redirect_uri)
-            .map(|u| match u.port {
-                Some(port) => format!("{}://{}:{port}", u.scheme, u.host),
-                None => format!("{}://{}", u.scheme, u.host),
-            })
+            .map(|u| u.origin())
             .map_err(|_| Error::new(ErrorCode::InvalidOptions).field("redirectUri"))?;
         let query = match popup::wait_for_callback(&window, &origin, &prepared.state).await {
             Ok(q) => q,

@@ -91,7 +91,10 @@ pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
         init.set_body(&JsValue::from_str(body));
     }
     if let Some(token) = req.bearer {
-        let _ = headers.set("authorization", &format!("Bearer {token}"));
+        let _ = headers.set(
+            "authorization",
+            &crate::protocol::text::concat(&["Bearer ", token]),
+        );
     }
     init.set_method(&method);
     init.set_headers(&headers);

@@ -4,6 +4,7 @@
 //! source window of every message (spec #77).
 
 use super::timers;
+use crate::protocol::text::push_u64;
 use crate::protocol::{Error, ErrorCode, Result};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,7 +21,11 @@ const CLOSED_POLL_MS: u64 = 400;
 /// Opens `url` in a popup window of the given size.
 pub fn open(url: &str, width: u32, height: u32) -> Result<Window> {
     let window = super::window().ok_or_else(|| Error::new(ErrorCode::PopupBlocked))?;
-    let features = format!("popup=yes,width={width},height={height}");
+    // Built by hand rather than `format!`: see `protocol::text`.
+    let mut features = String::from("popup=yes,width=");
+    push_u64(&mut features, width.into());
+    features.push_str(",height=");
+    push_u64(&mut features, height.into());
     window
         .open_with_url_and_target_and_features(url, "smart-launch-authorize", &features)
         .ok()

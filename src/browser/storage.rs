@@ -13,6 +13,11 @@ fn session_storage() -> Result<Storage> {
         .ok_or_else(|| Error::new(ErrorCode::StorageUnavailable))
 }
 
+/// The storage key of a record (`concat`, not `format!`: see `protocol::text`).
+fn key(state: &str) -> String {
+    crate::protocol::text::concat(&[PREFIX, state])
+}
+
 fn failed() -> Error {
     Error::new(ErrorCode::StorageUnavailable)
 }
@@ -20,14 +25,14 @@ fn failed() -> Error {
 /// Stores a record under its state.
 pub fn save(state: &str, record_json: &str) -> Result<()> {
     session_storage()?
-        .set_item(&format!("{PREFIX}{state}"), record_json)
+        .set_item(&key(state), record_json)
         .map_err(|_| failed())
 }
 
 /// Reads and deletes the record of `state`: a record is single-use (spec #32).
 pub fn take(state: &str) -> Result<Option<String>> {
     let storage = session_storage()?;
-    let key = format!("{PREFIX}{state}");
+    let key = key(state);
     let value = storage.get_item(&key).map_err(|_| failed())?;
     storage.remove_item(&key).map_err(|_| failed())?;
     Ok(value)
@@ -54,6 +59,6 @@ pub fn pending() -> Result<Vec<(String, String)>> {
 /// Deletes the record of `state`, if any.
 pub fn remove(state: &str) -> Result<()> {
     session_storage()?
-        .remove_item(&format!("{PREFIX}{state}"))
+        .remove_item(&key(state))
         .map_err(|_| failed())
 }

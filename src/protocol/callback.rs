@@ -15,8 +15,9 @@
 use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};
-use super::json::Json;
+use super::json::{push_json_string, Json};
 use super::pkce::check_verifier;
+use super::text::push_u64;
 use super::url::parse_query;
 
 /// How long a transaction record stays valid: 10 minutes (smart-spec.md §2.6 PROJ).
@@ -98,33 +99,43 @@ fn lost(field: &'static str) -> Error {
 
 impl TransactionRecord {
     /// The JSON text to keep in sessionStorage.
+    ///
+    /// Written member by member with the fmt-free JSON helpers rather than through
+    /// `Json`'s `Display`, which would bring float formatting into the wasm.
     pub fn to_json(&self) -> String {
-        let s = |v: &str| Json::String(v.to_string());
-        let opt = |v: &Option<String>| v.as_deref().map_or(Json::Null, s);
-        let members = vec![
-            ("v", Json::Number(RECORD_VERSION)),
-            ("state", s(&self.state)),
-            ("code_verifier", s(&self.code_verifier)),
-            ("client_id", s(&self.client_id)),
-            ("redirect_uri", s(&self.redirect_uri)),
-            ("fhir_base", s(&self.fhir_base)),
-            ("issuer", opt(&self.issuer)),
-            ("token_endpoint", s(&self.token_endpoint)),
-            ("revocation_endpoint", opt(&self.revocation_endpoint)),
-            ("jwks_uri", opt(&self.jwks_uri)),
-            ("requested_scope", s(&self.requested_scope)),
-            ("nonce", opt(&self.nonce)),
-            ("launch", opt(&self.launch)),
-            ("created_at_ms", Json::Number(self.created_at_ms as f64)),
-            ("popup", Json::Bool(self.popup)),
+        let mut out = String::from("{\"v\":");
+        push_u64(&mut out, RECORD_VERSION as u64);
+        let strings = [
+            ("state", Some(&self.state)),
+            ("code_verifier", Some(&self.code_verifier)),
+            ("client_id", Some(&self.client_id)),
+            ("redirect_uri", Some(&self.redirect_uri)),
+            ("fhir_base", Some(&self.fhir_base)),
+            ("issuer", self.issuer.as_ref()),
+            ("token_endpoint", Some(&self.token_endpoint)),
+            ("revocation_endpoint", self.revocation_endpoint.as_ref()),
+            ("jwks_uri", self.jwks_uri.as_ref()),
+            ("requested_scope", Some(&self.requested_scope)),
+            ("nonce", self.nonce.as_ref()),
+            ("launch", self.launch.as_ref()),
         ];
-        Json::Object(
-            members
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        )
-        .to_string()
+        for (key, value) in strings {
+            out.push(',');
+            push_json_string(&mut out, key);
+            out.push(':');
+            match value {
+                Some(v) => push_json_string(&mut out, v),
+                None => out.push_str("null"),
+            }
+        }
+        out.push_str(",\"created_at_ms\":");
+        push_u64(&mut out, self.created_at_ms);
+        out.push_str(if self.popup {
+            ",\"popup\":true}"
+        } else {
+            ",\"popup\":false}"
+        });
+        out
     }
 
     /// Reads a record written by [`TransactionRecord::to_json`]. Anything malformed (not

@@ -231,7 +231,7 @@ impl LaunchContext {
 }
 
 fn join(aud: &str, resource_type: &str, id: &str) -> String {
-    format!("{}/{resource_type}/{id}", aud.trim_end_matches('/'))
+    super::text::concat(&[aud.trim_end_matches('/'), "/", resource_type, "/", id])
 }
 
 fn checked_reference(

@@ -131,7 +131,10 @@ fn parse_base(fhir_base: &str) -> Result<Url> {
 
 fn base_url(fhir_base: &str, suffix: &str) -> Result<String> {
     parse_base(fhir_base)?;
-    Ok(format!("{}{suffix}", strip_trailing_slash(fhir_base)))
+    Ok(super::text::concat(&[
+        strip_trailing_slash(fhir_base),
+        suffix,
+    ]))
 }
 
 /// The discovery URL: the FHIR base without trailing `/`, plus

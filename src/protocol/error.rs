@@ -265,22 +265,36 @@ impl From<ErrorCode> for Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code.as_str())?;
+impl Error {
+    /// The message: the code, then the field, status, OAuth error and description.
+    /// Built with `push_str`, not `write!`: this is the `SmartError` message, so it is
+    /// on the wasm path, where `core::fmt` costs kilobytes (see `protocol::text`).
+    pub fn message(&self) -> String {
+        let mut m = String::from(self.code.as_str());
         if let Some(field) = self.field {
-            write!(f, " (field `{field}`)")?;
+            m.push_str(" (field `");
+            m.push_str(field);
+            m.push_str("`)");
         }
         if let Some(status) = self.status {
-            write!(f, " HTTP {status}")?;
+            m.push_str(" HTTP ");
+            super::text::push_u64(&mut m, status.into());
         }
         if let Some(e) = &self.oauth_error {
-            write!(f, " error={e}")?;
+            m.push_str(" error=");
+            m.push_str(e);
         }
         if let Some(d) = &self.description {
-            write!(f, ": {d}")?;
+            m.push_str(": ");
+            m.push_str(d);
         }
-        Ok(())
+        m
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

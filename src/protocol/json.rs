@@ -128,6 +128,29 @@ impl fmt::Display for Json {
     }
 }
 
+/// Appends `s` as a JSON string literal, escaped as `Display` escapes it (fmt-free, for
+/// writers on the wasm path).
+pub fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 fn write_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     f.write_char('"')?;
     for c in s.chars() {
@@ -448,6 +471,15 @@ mod tests {
         assert_eq!(Json::parse(&deep).unwrap_err().reason, "nesting too deep");
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(Json::parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn push_json_string_escapes_like_display() {
+        let s = "q\"\\\n\r\t\u{1}\u{1f}é\u{1f600}/";
+        let mut out = String::new();
+        push_json_string(&mut out, s);
+        assert_eq!(out, Json::String(s.into()).to_string());
+        assert_eq!(Json::parse(&out).unwrap().as_str(), Some(s));
     }
 
     #[test]

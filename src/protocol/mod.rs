@@ -21,6 +21,7 @@ pub mod id_token;
 pub mod json;
 pub mod pkce;
 pub mod scopes;
+pub mod text;
 pub mod token;
 pub mod url;
 

@@ -353,14 +353,10 @@ pub fn parse_scopes(scope: &str) -> Vec<Scope> {
         .collect()
 }
 
+/// Equal as sets: mutual inclusion rather than sort-and-compare, which would link the
+/// standard library's sort routines (kilobytes of wasm) for lists of a few pairs.
 fn same_query(a: &[(String, String)], b: &[(String, String)]) -> bool {
-    let mut a: Vec<_> = a.iter().collect();
-    let mut b: Vec<_> = b.iter().collect();
-    a.sort();
-    a.dedup();
-    b.sort();
-    b.dedup();
-    a == b
+    a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
 }
 
 /// Whether the granted scopes cover `requested` (§5.2 step 4).

@@ -18,6 +18,7 @@
 use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};
+use super::text;
 
 /// Encodes `name=value` pairs joined by `&`, every byte outside `*-._` and ASCII
 /// alphanumerics percent-encoded and spaces as `+` (spec #26, #41).
@@ -147,10 +148,33 @@ impl Url {
 
     /// `host[:port]`, as it appears in the serialisation.
     pub fn authority(&self) -> String {
-        match self.port {
-            Some(port) => format!("{}:{port}", self.host),
-            None => self.host.clone(),
+        let mut out = self.host.clone();
+        if let Some(port) = self.port {
+            out.push(':');
+            text::push_u64(&mut out, port.into());
         }
+        out
+    }
+
+    /// `scheme://authority`, the origin as `postMessage` and `location.origin` spell it.
+    pub fn origin(&self) -> String {
+        text::concat(&[&self.scheme, "://", &self.authority()])
+    }
+
+    /// The serialisation (the browser's `href`); `Display` writes the same. Built with
+    /// `push_str` to keep `core::fmt` out of the wasm (see `protocol::text`).
+    pub fn href(&self) -> String {
+        let mut out = self.origin();
+        out.push_str(&self.path);
+        if let Some(q) = &self.query {
+            out.push('?');
+            out.push_str(q);
+        }
+        if let Some(frag) = &self.fragment {
+            out.push('#');
+            out.push_str(frag);
+        }
+        out
     }
 
     /// True for `localhost`, `127.0.0.0/8` in dotted-decimal form, and `[::1]`.
@@ -161,14 +185,7 @@ impl Url {
 
 impl fmt::Display for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}{}", self.scheme, self.authority(), self.path)?;
-        if let Some(q) = &self.query {
-            write!(f, "?{q}")?;
-        }
-        if let Some(frag) = &self.fragment {
-            write!(f, "#{frag}")?;
-        }
-        Ok(())
+        f.write_str(&self.href())
     }
 }
 
@@ -240,7 +257,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
             "" => None,
             p => Some(p.strip_prefix(':').ok_or_else(invalid_url)?),
         };
-        (format!("[{}]", inner.to_ascii_lowercase()), port)
+        (text::concat(&["[", &inner.to_ascii_lowercase(), "]"]), port)
     } else {
         let (host, port) = match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -363,7 +380,7 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
             return Err(invalid_url());
         }
         if rest.starts_with("//") {
-            return Ok(Url::parse(reference)?.to_string());
+            return Ok(Url::parse(reference)?.href());
         }
         if scheme != base.scheme {
             // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
@@ -372,7 +389,7 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
         relative = rest;
     }
     if let Some(rest) = relative.strip_prefix("//") {
-        return Ok(Url::from_parts(base.scheme, rest)?.to_string());
+        return Ok(Url::from_parts(base.scheme, rest)?.href());
     }
     let (path, query, fragment) = split_tail(relative);
     let (path, query) = if path.is_empty() {
@@ -388,7 +405,7 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
         )
     } else {
         let dir = &base.path[..base.path.rfind('/').map_or(0, |i| i + 1)];
-        let merged = format!("{dir}{path}");
+        let merged = text::concat(&[dir, path]);
         (
             normalize_path(&merged),
             query.map(|q| percent_encode(q, QUERY_SET)),
@@ -400,7 +417,7 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
         fragment: fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
         ..base
     };
-    Ok(url.to_string())
+    Ok(url.href())
 }
 
 fn is_loopback_host(host: &str) -> bool {
