@@ -8,6 +8,7 @@
 //! Objects keep their members in document order, so a token response handed back to the
 //! app keeps every member, extensions included (spec #52).
 
+use crate::prelude::*;
 use core::fmt::{self, Write};
 
 /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
@@ -303,9 +304,12 @@ impl Parser<'_> {
         // The slice holds only ASCII digits, signs, '.' and 'e', so it is valid UTF-8.
         let text = core::str::from_utf8(&self.bytes[start..self.pos])
             .map_err(|_| self.err("invalid number"))?;
-        text.parse::<f64>()
-            .map(Json::Number)
-            .map_err(|_| self.err("invalid number"))
+        // A number beyond f64's range would read as infinity, which JSON cannot write
+        // back: refuse it (RFC 8259 §6 lets a reader limit the range). Found by fuzzing.
+        match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Json::Number(n)),
+            _ => Err(self.err("number out of range")),
+        }
     }
 
     fn digits(&mut self) {
@@ -460,6 +464,9 @@ mod tests {
             "[\"\\u12G4\"]",
             "NaN",
             "Infinity",
+            // fuzz regression (json target): overflows to infinity, cannot be written back
+            "33e3331",
+            "-1e400",
         ] {
             assert!(Json::parse(bad).is_err(), "accepted {bad:?}");
         }
