@@ -147,6 +147,7 @@ test("4. user denial: typed error, server text rendered as text, no token reques
   assert.equal(await page.evaluate(() => window.__injected), undefined);
   assert.equal(new URL(page.url()).search, "", "the callback parameters left the address bar");
   assert.equal((await tokenRequests()).length, 0, "no token request after a denial");
+  await screenshot(page, "4-denied.png");
   await auditStorage(session, { expectTokens: false });
 });
 
@@ -220,6 +221,7 @@ test("6. short token lifetime: expiring, auto-refresh, requests after expiry, ro
   assert.equal(all.length, 2);
   assert.equal(all[1].form.refresh_token, second.refresh_token);
   assert.ok(all.every((r) => r.status === 200));
+  await screenshot(page, "6-refreshed.png");
   await auditStorage(session);
 });
 
@@ -233,6 +235,7 @@ test("7. reload after launch: relaunch prompt, nothing recoverable from storage"
   assert.match(error.advice, /reloaded or the launch expired: launch the app again from the EHR/);
   assert.equal(await page.locator("#patient-name").count(), 0);
   assert.equal((await tokenRequests()).length, exchanges, "no token request after the reload");
+  await screenshot(page, "7-reloaded.png");
   const dumps = await auditStorage(session);
   assertNoTransactionRecord(dumps);
 });

@@ -340,7 +340,10 @@ export function renderApp(client, log, { launchType } = {}) {
     ),
   );
 
-  main.replaceChildren(banner, h("div", { class: "grid" }, observations, session, events));
+  main.replaceChildren(
+    banner,
+    h("div", { class: "grid" }, h("div", { class: "column" }, observations, events), h("div", { class: "column" }, session)),
+  );
 
   // The live countdown (the library fires `expiring` itself; this is only a display).
   const lifetime = client.expiresAt ? client.expiresAt - Date.now() : 0;
@@ -422,7 +425,7 @@ export function renderApp(client, log, { launchType } = {}) {
               h(
                 "tr",
                 null,
-                h("td", null, formatDate(o.effectiveDateTime ?? o.issued)),
+                h("td", { class: "date" }, formatDate(o.effectiveDateTime ?? o.issued)),
                 h("td", null, codeText(o.code)),
                 h("td", { class: "value" }, observationValue(o)),
                 h("td", null, (o.category ?? []).map(codeText).join(", ")),
