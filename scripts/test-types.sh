@@ -1,26 +1,69 @@
 #!/usr/bin/env bash
-# The TypeScript consumer check: installs the packed tarball into a scratch project
-# (test-output/ts-consumer) as an app would, and compiles tests/ts-consumer/consumer.ts
-# against it with `tsc --noEmit --strict`. Prints "# pass 1" or "# fail 1" for the
-# test summary.
+# `make test-types`: the package as a consumer sees it. Installs the packed tarball into
+# a scratch project (test-output/ts-consumer) with `npm install ./smart-launch-*.tgz`,
+# then checks, printing TAP lines and "# pass N" / "# fail N" for the test summary:
+#   1. tests/ts-consumer/consumer.ts (every API entry point, every TokenEvent variant)
+#      compiles against the installed types with `tsc --noEmit --strict`;
+#   2. the web build loads (initSync) and exports the API and SmartError;
+#   3. the bundler build loads under WebAssembly ESM integration (as bundlers do it);
+#   4. every error code the library reports is documented in the package README.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
-tarball="pkg/smart-launch-$version.tgz"
+tarball="smart-launch-$version.tgz"
 scratch=test-output/ts-consumer
-result() { echo "# tests 1"; echo "# $1 1"; [ "$1" = pass ]; exit $?; }
+pass=0 fail=0 n=0
+check() { # check NAME COMMAND...
+  local name=$1; shift
+  n=$((n + 1))
+  if "$@"; then pass=$((pass + 1)); echo "ok $n - $name"; else fail=$((fail + 1)); echo "not ok $n - $name"; fi
+}
+finish() { echo "1..$n"; echo "# tests $n"; echo "# pass $pass"; echo "# fail $fail"; [ "$fail" = 0 ]; exit $?; }
 
-[ -f "$tarball" ] || { echo "no $tarball: run make pkg"; result fail; }
-rm -rf "$scratch" && mkdir -p "$scratch"
-cp tests/ts-consumer/consumer.ts tests/ts-consumer/tsconfig.json "$scratch/"
-printf '{ "name": "ts-consumer", "private": true, "type": "module" }\n' >"$scratch/package.json"
-(cd "$scratch" && npm install --no-audit --no-fund --prefer-offline "../../$tarball") \
-  || { echo "npm install of $tarball failed"; result fail; }
-echo "tsc --noEmit --strict -p $scratch"
-if node_modules/.bin/tsc --noEmit --strict -p "$scratch"; then
-  echo "ok 1 - consumer.ts type-checks against the installed package"
-  result pass
-else
-  echo "not ok 1 - consumer.ts does not type-check against the installed package"
-  result fail
-fi
+install() {
+  [ -f "pkg/$tarball" ] || { echo "no pkg/$tarball: run make pkg"; return 1; }
+  rm -rf "$scratch" && mkdir -p "$scratch"
+  cp "pkg/$tarball" tests/ts-consumer/consumer.ts tests/ts-consumer/tsconfig.json "$scratch/"
+  printf '{ "name": "ts-consumer", "private": true, "type": "module" }\n' >"$scratch/package.json"
+  (cd "$scratch" && npm install --no-audit --no-fund --prefer-offline "./$tarball")
+}
+check "npm install ./$tarball into a clean folder" install || finish
+
+types() { node_modules/.bin/tsc --noEmit --strict -p "$scratch"; }
+check "consumer.ts type-checks (tsc --noEmit --strict)" types
+
+web() {
+  (cd "$scratch" && node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const m = await import("smart-launch/web");
+    m.initSync({ module: readFileSync("node_modules/smart-launch/web/smart_launch_bg.wasm") });
+    for (const f of ["authorize", "authorizeUrl", "authorizePopup", "ready", "errorCodes"])
+      if (typeof m[f] !== "function") throw new Error(`no ${f}`);
+    if (typeof m.SmartClient !== "function") throw new Error("no SmartClient");
+    if (!(new m.SmartError("x", "y") instanceof Error)) throw new Error("SmartError is not an Error");
+    if (!m.errorCodes().includes("session_lost")) throw new Error("errorCodes()");
+  ')
+}
+check "web build: initSync, the API and SmartError are exported" web
+
+bundler() {
+  (cd "$scratch" && node --no-warnings --experimental-wasm-modules --input-type=module -e '
+    const m = await import("smart-launch");
+    if (typeof m.ready !== "function" || typeof m.SmartError !== "function") throw new Error("exports");
+    if (!m.errorCodes().includes("session_lost")) throw new Error("errorCodes()");
+  ')
+}
+check "bundler build: loads under WebAssembly ESM integration" bundler
+
+documented() {
+  (cd "$scratch" && node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const m = await import("smart-launch/web");
+    m.initSync({ module: readFileSync("node_modules/smart-launch/web/smart_launch_bg.wasm") });
+    const readme = readFileSync("node_modules/smart-launch/README.md", "utf8");
+    const missing = m.errorCodes().filter((c) => !readme.includes(`| \`${c}\` |`));
+    if (missing.length) throw new Error(`README lacks error codes: ${missing.join(", ")}`);
+  ')
+}
+check "every error code is in the package README's table" documented
+finish
