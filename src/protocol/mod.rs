@@ -19,6 +19,7 @@ pub mod error;
 pub mod fhir;
 pub mod id_token;
 pub mod json;
+pub mod jwks;
 pub mod pkce;
 pub mod scopes;
 pub mod text;

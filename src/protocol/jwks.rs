@@ -1,0 +1,180 @@
+//! Choosing the key that verifies an id_token signature (spec #68; RFC 7515 §4.1.4,
+//! RFC 7517 §4-5, RFC 7518 §3.1). The signature itself is checked by the browser's
+//! WebCrypto (`crypto.subtle.verify`); this module only decides which JWK, from the
+//! JWKS at the *discovered* `jwks_uri`, may be used, and with which algorithm.
+
+use crate::prelude::*;
+use super::error::{Error, ErrorCode, Result};
+use super::json::Json;
+
+/// The JWS algorithms accepted for id_tokens. SMART servers SHALL support RS256; ES256
+/// is accepted too. Everything else (notably `none` and the HMAC family, which would
+/// turn a public key into a shared secret) is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureAlg {
+    Rs256,
+    Es256,
+}
+
+impl SignatureAlg {
+    pub fn from_jws(alg: &str) -> Result<SignatureAlg> {
+        match alg {
+            "RS256" => Ok(SignatureAlg::Rs256),
+            "ES256" => Ok(SignatureAlg::Es256),
+            _ => Err(invalid("alg")),
+        }
+    }
+
+    /// The JWK `kty` a key for this algorithm must have.
+    pub fn key_type(self) -> &'static str {
+        match self {
+            SignatureAlg::Rs256 => "RSA",
+            SignatureAlg::Es256 => "EC",
+        }
+    }
+}
+
+fn invalid(field: &'static str) -> Error {
+    Error::new(ErrorCode::IdTokenInvalid).field(field)
+}
+
+/// Picks the one key of `jwks_body` (a JWK Set document) that may verify a token signed
+/// with `alg` and header `kid`, and returns it as JSON to hand to WebCrypto's
+/// `importKey("jwk", ...)`, reduced to the public members WebCrypto needs.
+///
+/// A key qualifies when its `kty` fits the algorithm, its `use` (if any) is `sig`, its
+/// `alg` (if any) equals the token's, and, for EC, its curve is P-256. With a `kid` in
+/// the token, the key must carry the same `kid`; without one, exactly one key may
+/// qualify (an ambiguous set is refused rather than tried key by key).
+pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Result<Json> {
+    let doc = Json::parse(jwks_body).map_err(|_| invalid("jwks"))?;
+    let keys = doc
+        .get("keys")
+        .and_then(Json::as_array)
+        .ok_or_else(|| invalid("jwks"))?;
+    let str_of = |key: &Json, name: &str| key.get(name).and_then(Json::as_str).map(String::from);
+    let mut candidates = keys.iter().filter(|key| {
+        str_of(key, "kty").as_deref() == Some(alg.key_type())
+            && str_of(key, "use").is_none_or(|u| u == "sig")
+            && key
+                .get("alg")
+                .is_none_or(|a| a.as_str() == Some(jws_name(alg)))
+            && (alg != SignatureAlg::Es256 || str_of(key, "crv").as_deref() == Some("P-256"))
+            && kid.is_none_or(|k| str_of(key, "kid").as_deref() == Some(k))
+    });
+    let key = candidates.next().ok_or_else(|| invalid("kid"))?;
+    if kid.is_none() && candidates.next().is_some() {
+        return Err(invalid("kid"));
+    }
+    let members: &[&str] = match alg {
+        SignatureAlg::Rs256 => &["kty", "n", "e"],
+        SignatureAlg::Es256 => &["kty", "crv", "x", "y"],
+    };
+    let mut public = Vec::new();
+    for &name in members {
+        let value = str_of(key, name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| invalid("jwks"))?;
+        public.push((name.to_string(), Json::String(value)));
+    }
+    Ok(Json::Object(public))
+}
+
+fn jws_name(alg: SignatureAlg) -> &'static str {
+    match alg {
+        SignatureAlg::Rs256 => "RS256",
+        SignatureAlg::Es256 => "ES256",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RSA_A: &str = r#"{"kty":"RSA","kid":"a","use":"sig","alg":"RS256","n":"nA","e":"AQAB"}"#;
+    const RSA_B: &str = r#"{"kty":"RSA","kid":"b","n":"nB","e":"AQAB","d":"private!"}"#;
+    const EC: &str = r#"{"kty":"EC","kid":"e","crv":"P-256","x":"xx","y":"yy"}"#;
+
+    fn jwks(keys: &[&str]) -> String {
+        format!(r#"{{"keys":[{}]}}"#, keys.join(","))
+    }
+
+    #[test]
+    fn picks_the_key_named_by_kid() {
+        // spec #68: the key comes from the discovered JWKS, by kid and type
+        let key = select_key(&jwks(&[RSA_A, RSA_B, EC]), SignatureAlg::Rs256, Some("b")).unwrap();
+        assert_eq!(key.to_string(), r#"{"kty":"RSA","n":"nB","e":"AQAB"}"#);
+        let key = select_key(&jwks(&[RSA_A, EC]), SignatureAlg::Es256, Some("e")).unwrap();
+        assert_eq!(
+            key.to_string(),
+            r#"{"kty":"EC","crv":"P-256","x":"xx","y":"yy"}"#
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_algorithms() {
+        // spec #68: no `none`, no HMAC with a public key as the secret
+        for alg in ["none", "HS256", "RS512", "", "rs256"] {
+            let err = SignatureAlg::from_jws(alg).unwrap_err();
+            assert_eq!(
+                (err.code, err.field),
+                (ErrorCode::IdTokenInvalid, Some("alg"))
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_missing_wrong_or_ambiguous_keys() {
+        // spec #68
+        let cases = [
+            (jwks(&[RSA_A]), SignatureAlg::Rs256, Some("zzz"), "kid"),
+            (jwks(&[EC]), SignatureAlg::Rs256, Some("e"), "kid"),
+            (jwks(&[RSA_A, RSA_B]), SignatureAlg::Rs256, None, "kid"),
+            (
+                jwks(&[r#"{"kty":"RSA","kid":"a","use":"enc","n":"n","e":"e"}"#]),
+                SignatureAlg::Rs256,
+                Some("a"),
+                "kid",
+            ),
+            (
+                jwks(&[r#"{"kty":"RSA","kid":"a","alg":"PS256","n":"n","e":"e"}"#]),
+                SignatureAlg::Rs256,
+                Some("a"),
+                "kid",
+            ),
+            (
+                jwks(&[r#"{"kty":"EC","kid":"e","crv":"P-384","x":"x","y":"y"}"#]),
+                SignatureAlg::Es256,
+                Some("e"),
+                "kid",
+            ),
+            (
+                jwks(&[r#"{"kty":"RSA","kid":"a","e":"AQAB"}"#]),
+                SignatureAlg::Rs256,
+                Some("a"),
+                "jwks",
+            ),
+            ("<html>".to_string(), SignatureAlg::Rs256, None, "jwks"),
+            (
+                r#"{"keys":{}}"#.to_string(),
+                SignatureAlg::Rs256,
+                None,
+                "jwks",
+            ),
+        ];
+        for (body, alg, kid, field) in cases {
+            let err = select_key(&body, alg, kid).unwrap_err();
+            assert_eq!(
+                (err.code, err.field),
+                (ErrorCode::IdTokenInvalid, Some(field)),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_single_key_needs_no_kid() {
+        let key = select_key(&jwks(&[RSA_A, EC]), SignatureAlg::Rs256, None).unwrap();
+        assert_eq!(key.get("n").and_then(Json::as_str), Some("nA"));
+    }
+}
