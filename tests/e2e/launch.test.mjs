@@ -104,6 +104,20 @@ test("2. EHR launch in the EHR's iframe, sign-in in a popup, app rendered in the
   assertNoTransactionRecord(dumps);
 });
 
+test("2b. EHR launch in a new window: launch.html redirects at once, the app shows its own banner", { timeout: 90_000 }, async () => {
+  const { page, context } = session;
+  await page.goto(`${SANDBOX}/ehr`);
+  const opened = context.waitForEvent("page");
+  await page.locator("a.launch-window").nth(2).click();
+  const win = await opened;
+  await win.waitForURL(`${APP}/callback.html`, { timeout: 30_000 });
+  await waitForPatient(win, "Maja Lindqvist");
+  assert.match(await win.locator("#launch-context").textContent(), /shown by the app/);
+  assert.equal((await tokenRequests("authorization_code")).length, 1);
+  const dumps = await auditStorage(session);
+  assertNoTransactionRecord(dumps);
+});
+
 test("3. EHR launch with target=_top: the app leaves the frame and runs as the whole window", { timeout: 90_000 }, async () => {
   const { page } = session;
   // A launch URL with &target=_top, embedded by an EHR page (the sandbox's origin).
