@@ -7,6 +7,7 @@ pub mod location;
 pub mod popup;
 pub mod storage;
 pub mod timers;
+pub mod webcrypto;
 
 use wasm_bindgen::JsValue;
 
