@@ -94,7 +94,7 @@ def js_tests(path, suite):
 
 def collect():
     tests = {}
-    for base, suite in (("src", "native"), ("tests", None)):
+    for base, suite in (("src", "native"), ("tests", None), ("sandbox/tests", "native")):
         for dirpath, dirnames, files in os.walk(os.path.join(ROOT, base)):
             dirnames[:] = [d for d in dirnames if d != "node_modules"]
             for name in files:

@@ -154,7 +154,9 @@ pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()>
         let app_listener = TcpListener::bind(("127.0.0.1", config.app_port)).await?;
         let app_addr = app_listener.local_addr()?;
         let origin = format!("http://127.0.0.1:{}", app_addr.port());
-        let router = static_app::router(dir, redirect_paths_on(&config, &origin));
+        // The app may be framed by this EHR only (spec #78).
+        let ehr_origin = format!("http://127.0.0.1:{}", addr.port());
+        let router = static_app::router(dir, redirect_paths_on(&config, &origin), ehr_origin);
         tokio::spawn(async move {
             if let Err(e) = axum::serve(app_listener, router).await {
                 eprintln!("smart-sandbox: app server stopped: {e}");

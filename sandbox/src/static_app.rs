@@ -1,7 +1,10 @@
 //! `--serve-app DIR`: a static file server on a second loopback origin, so the demo
 //! app and the EHR / authorization server are cross-origin, as in real life. The
 //! callback page (any registered redirect URI's path on this origin, or any
-//! `callback.html`) gets `Referrer-Policy: no-referrer`.
+//! `callback.html`) gets `Referrer-Policy: no-referrer`. Every HTML page gets the
+//! Content-Security-Policy a SMART app should deploy with (spec #76, #78): framing by
+//! the EHR's origin only, scripts from the app's own origin (plus wasm compilation),
+//! no plugins, no `<base>` rewriting.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -14,15 +17,23 @@ use axum::Router;
 struct AppFiles {
     root: PathBuf,
     no_referrer_paths: Vec<String>,
+    content_security_policy: HeaderValue,
 }
 
 /// The router of the app origin: `root` as a static site.
-pub fn router(root: PathBuf, no_referrer_paths: Vec<String>) -> Router {
+pub fn router(root: PathBuf, no_referrer_paths: Vec<String>, ehr_origin: String) -> Router {
+    let policy = format!(
+        "frame-ancestors {ehr_origin}; script-src 'self' 'wasm-unsafe-eval'; \
+         object-src 'none'; base-uri 'none'"
+    );
+    let content_security_policy = HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
     Router::new()
         .fallback(serve_file)
         .with_state(Arc::new(AppFiles {
             root,
             no_referrer_paths,
+            content_security_policy,
         }))
 }
 
@@ -91,6 +102,12 @@ async fn serve_file(State(files): State<Arc<AppFiles>>, req: Request) -> Respons
         bytes,
     )
         .into_response();
+    if content_type(&path).starts_with("text/html") {
+        resp.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            files.content_security_policy.clone(),
+        );
+    }
     let is_callback = files.no_referrer_paths.contains(&url_path)
         || path.file_name().and_then(|n| n.to_str()) == Some("callback.html");
     if is_callback {

@@ -439,19 +439,38 @@ async fn static_app_origin() {
     std::fs::write(dir.join("pkg/lib.wasm"), b"\0asm").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = smart_sandbox::static_app::router(dir.clone(), vec!["/cb".into()]);
+    let router = smart_sandbox::static_app::router(
+        dir.clone(),
+        vec!["/cb".into()],
+        "http://127.0.0.1:9400".into(),
+    );
     tokio::spawn(async move { axum_serve(listener, router).await });
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let get = |p: &str| http.get(format!("{base}{p}")).send();
     let r = get("/").await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("referrer-policy").is_none());
+    // spec #78: only the EHR may frame the app; spec #76: a script policy of 'self'.
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors http://127.0.0.1:9400;"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
     assert_eq!(r.text().await.unwrap(), "<h1>app</h1>");
     let r = get("/callback.html").await.unwrap();
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert!(r.headers().contains_key("content-security-policy"));
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
     let r = get("/pkg/lib.wasm").await.unwrap();
     assert_eq!(r.headers()["content-type"], "application/wasm");
+    assert!(!r.headers().contains_key("content-security-policy"));
     assert_eq!(get("/missing.js").await.unwrap().status(), 404);
     assert_eq!(
         get("/pkg/..%2f..%2f..%2fetc/passwd")
