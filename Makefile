@@ -86,6 +86,10 @@ demo: pkg
 fuzz:
 	scripts/fuzz.sh
 
+# smart-launch against fhirclient: size, launch-to-ready, steady state (bench/README.md).
+bench: pkg
+	scripts/bench.sh
+
 # Which tests cite each of the 80 checklist items of docs/smart-spec.md, and whether they
 # passed in the last `make test` (reads test-output/*.log).
 spec-coverage:
