@@ -3,10 +3,11 @@
 //! sequences them with the browser effects (fetch, storage, address bar) in between.
 
 use crate::browser::{self, crypto, fetch, location, storage};
+use crate::prelude::*;
 use crate::protocol::callback::{self, CallbackParams, TransactionRecord};
 use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
 use crate::protocol::{authorize, pkce, token, url, Error, ErrorCode, Result};
-use std::cell::RefCell;
+use crate::PageCell;
 
 /// Default limit for one HTTP request.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -44,13 +45,10 @@ pub struct PreparedAuthorization {
     pub redirect_uri: String,
 }
 
-thread_local! {
-    /// Discovery documents by FHIR base, for the life of the page (issue: cached in
-    /// memory per base). Never persisted.
-    /// A list, not a HashMap: a page talks to one or two servers, and the map's hashing
-    /// and table code cost about 1 KB gz of wasm.
-    static DISCOVERY_CACHE: RefCell<Vec<(String, SmartConfiguration)>> = const { RefCell::new(Vec::new()) };
-}
+/// Discovery documents by FHIR base, for the life of the page (issue: cached in memory
+/// per base). Never persisted. A list, not a HashMap: a page talks to one or two
+/// servers, and the map's hashing and table code cost about 1 KB gz of wasm.
+static DISCOVERY_CACHE: PageCell<Vec<(String, SmartConfiguration)>> = PageCell::new(Vec::new());
 
 fn invalid(field: &'static str) -> Error {
     Error::new(ErrorCode::InvalidOptions).field(field)

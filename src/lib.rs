@@ -2,6 +2,15 @@
 //!
 //! `protocol` is the sans-IO core (pure, natively tested). The browser glue and the JS
 //! API are compiled only for `wasm32`; see DESIGN.md for the layering.
+//!
+//! On `wasm32` the crate is `no_std` (with `alloc`): std's panic machinery formats every
+//! panic message, which links `core::fmt` and its tables whether or not a panic ever
+//! happens. Here a panic traps at once (`panic = "abort"` did the same, after trying to
+//! print), which saves about 2 KB gz (std's panic hook and its printing). Natively it is
+//! plain std.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
 
 pub mod protocol;
 pub mod session;
@@ -13,3 +22,50 @@ mod launch;
 
 #[cfg(target_arch = "wasm32")]
 pub mod api;
+
+/// The names std's prelude would bring, taken from `alloc` so that the same code builds
+/// with and without std.
+#[allow(unused_imports)]
+pub(crate) mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
+/// Page-lifetime state (`no_std` has no `thread_local!`): a `RefCell` in a `static`.
+#[cfg(target_arch = "wasm32")]
+pub(crate) struct PageCell<T>(core::cell::RefCell<T>);
+
+// SAFETY: wasm32 without the `atomics` feature runs on one thread only, so the cell is
+// never reached from two threads; a threaded build (`+atomics`) fails to compile here.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+unsafe impl<T> Sync for PageCell<T> {}
+
+#[cfg(target_arch = "wasm32")]
+impl<T> PageCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        PageCell(core::cell::RefCell::new(value))
+    }
+
+    /// Runs `f` on the value (the shape of `LocalKey::with`).
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&core::cell::RefCell<T>) -> R) -> R {
+        f(&self.0)
+    }
+}
+
+/// The allocator std would use on wasm32 (dlmalloc), named explicitly because a
+/// `no_std` crate must bring its own.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// A panic is a bug: trap without formatting anything. The browser tests link std
+/// (through wasm-bindgen-test), which brings its own handler; they enable `std`.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}

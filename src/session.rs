@@ -68,6 +68,7 @@
 //!   refresh results do nothing. A refresh result that arrives after the end is dropped
 //!   and the caller must discard its tokens (check [`Session::is_ended`]).
 
+use crate::prelude::*;
 use core::fmt;
 
 use crate::protocol::ErrorCode;

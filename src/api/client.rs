@@ -5,14 +5,15 @@
 use super::{to_js_error, ReadyOptions};
 use crate::browser::{self, fetch, storage, timers};
 use crate::launch::Completed;
+use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::id_token::{self, IdTokenClaims};
 use crate::protocol::json::Json;
 use crate::protocol::token::{self, TokenResponse};
 use crate::protocol::{fhir, scopes, url, Error, ErrorCode, Result};
 use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, Step};
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 

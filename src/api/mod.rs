@@ -9,10 +9,11 @@ pub use client::SmartClient;
 
 use crate::browser::{location, popup, storage};
 use crate::launch::{self, AuthorizeOptions, IssuerEntry};
+use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::{Error, ErrorCode, Result};
 use crate::session::SessionOptions;
-use std::cell::RefCell;
+use crate::PageCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -261,7 +262,7 @@ fn read_ready_options(obj: &JsValue) -> Result<ReadyOptions> {
 #[wasm_bindgen(js_name = authorize)]
 pub async fn authorize(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
-) -> std::result::Result<(), JsValue> {
+) -> core::result::Result<(), JsValue> {
     let run = async {
         let (opts, _) = read_authorize_options(&options)?;
         let prepared = launch::prepare(&opts, false).await?;
@@ -275,7 +276,7 @@ pub async fn authorize(
 #[wasm_bindgen(js_name = authorizeUrl, unchecked_return_type = "{ url: string, state: string }")]
 pub async fn authorize_url(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
-) -> std::result::Result<JsValue, JsValue> {
+) -> core::result::Result<JsValue, JsValue> {
     let run = async {
         let (opts, _) = read_authorize_options(&options)?;
         launch::prepare(&opts, false).await
@@ -293,7 +294,7 @@ pub async fn authorize_popup(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
     #[wasm_bindgen(js_name = readyOptions, unchecked_optional_param_type = "ReadyOptions")]
     ready_options: JsValue,
-) -> std::result::Result<SmartClient, JsValue> {
+) -> core::result::Result<SmartClient, JsValue> {
     let run = async {
         let (opts, size) = read_authorize_options(&options)?;
         let ready_opts = read_ready_options(&ready_options)?;
@@ -322,11 +323,9 @@ pub async fn authorize_popup(
     run.await.map_err(|e| to_js_error(&e))
 }
 
-thread_local! {
-    /// `ready()` on one page always answers with the same promise: the code is
-    /// exchanged once (spec #40).
-    static READY: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
-}
+/// `ready()` on one page always answers with the same promise: the code is exchanged
+/// once (spec #40).
+static READY: PageCell<Option<js_sys::Promise>> = PageCell::new(None);
 
 /// On the redirect_uri page: validates the callback, exchanges the code once and
 /// resolves to the client. `code` and `state` leave the address bar first (spec #39).

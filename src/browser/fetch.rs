@@ -4,6 +4,7 @@
 //! cross-origin, and cookies must never ride along (spec #43; client-js #82).
 
 use super::timers;
+use crate::prelude::*;
 use crate::protocol::{Error, ErrorCode, Result};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

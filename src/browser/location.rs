@@ -1,5 +1,6 @@
 //! The address bar, history and top-level navigation.
 
+use crate::prelude::*;
 use crate::protocol::{Error, ErrorCode, Result};
 use wasm_bindgen::JsValue;
 

@@ -4,10 +4,11 @@
 //! source window of every message (spec #77).
 
 use super::timers;
+use crate::prelude::*;
 use crate::protocol::text::push_u64;
 use crate::protocol::{Error, ErrorCode, Result};
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

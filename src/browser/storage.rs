@@ -2,6 +2,7 @@
 //! (spec #32, #73). One key per pending authorization, named by its `state`, so several
 //! launches (several clients, several servers) never collide.
 
+use crate::prelude::*;
 use crate::protocol::{Error, ErrorCode, Result};
 use web_sys::Storage;
 

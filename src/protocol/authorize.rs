@@ -17,6 +17,7 @@
 //! - With `openid`, a `nonce` is required (smart-spec.md §2.3 PROJ).
 //! - `aud` and `launch` go out verbatim, only form-encoded (#13, #22).
 
+use crate::prelude::*;
 use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};

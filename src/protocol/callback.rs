@@ -12,6 +12,7 @@
 //!    is only compared, never used to route (spec #14), and nothing in the callback is
 //!    ever navigated to (spec #36, #37).
 
+use crate::prelude::*;
 use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};
@@ -165,7 +166,9 @@ impl TransactionRecord {
         let created = doc
             .get("created_at_ms")
             .and_then(Json::as_f64)
-            .filter(|n| n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n <= 9.0e15)
+            // `n as u64 as f64 == n`: a whole number (in this range; `f64::fract` is
+            // std-only).
+            .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 9.0e15 && *n as u64 as f64 == *n)
             .ok_or_else(|| lost("created_at_ms"))?;
         let record = TransactionRecord {
             state: req("state")?,

@@ -13,6 +13,7 @@
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::scopes::{parse_scopes, Scope};
+use crate::prelude::*;
 
 /// One `fhirContext` item, whatever the version that produced it (spec #50):
 /// 2.0 strings, 2.1 `{reference, role}`, 2.2 `{reference|canonical|identifier, type,

@@ -21,6 +21,7 @@
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::url::{is_https_or_local, resolve, strip_trailing_slash, Url};
+use crate::prelude::*;
 
 /// Where the SMART configuration lives, relative to the FHIR base.
 pub const WELL_KNOWN_PATH: &str = "/.well-known/smart-configuration";

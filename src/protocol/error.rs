@@ -6,6 +6,7 @@
 //! authorization code, a PKCE verifier or a `state` value (spec #75), so `Debug` and
 //! `Display` are safe to log.
 
+use crate::prelude::*;
 use core::fmt;
 
 /// Stable error codes. The string of each (see [`ErrorCode::as_str`]) never changes once
@@ -304,7 +305,7 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 pub type Result<T> = core::result::Result<T, Error>;
 

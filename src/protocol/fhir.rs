@@ -2,6 +2,7 @@
 //! OperationOutcome (spec #58).
 
 use super::json::Json;
+use crate::prelude::*;
 
 /// The `error` attribute of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3),
 /// e.g. `invalid_token` or `insufficient_scope`.

@@ -8,6 +8,7 @@
 //! claim checks (spec #67) and must run before anything the token names is fetched.
 //! `Debug` never shows the token, its signature or its nonce (spec #75).
 
+use crate::prelude::*;
 use core::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -3,9 +3,9 @@
 //! WebCrypto (`crypto.subtle.verify`); this module only decides which JWK, from the
 //! JWKS at the *discovered* `jwks_uri`, may be used, and with which algorithm.
 
-use crate::prelude::*;
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
+use crate::prelude::*;
 
 /// The JWS algorithms accepted for id_tokens. SMART servers SHALL support RS256; ES256
 /// is accepted too. Everything else (notably `none` and the HMAC family, which would

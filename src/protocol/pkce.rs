@@ -5,6 +5,7 @@
 //! deterministic and testable. S256 is the only method: `plain` is never produced
 //! (spec #4, #25).
 
+use crate::prelude::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};

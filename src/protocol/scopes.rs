@@ -11,6 +11,7 @@
 //! `.dus`, a v1 suffix with a query, a bare word) becomes [`Scope::Unknown`] and is kept
 //! opaque, compared by exact equality (§5.2 step 5).
 
+use crate::prelude::*;
 use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};

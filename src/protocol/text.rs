@@ -5,6 +5,8 @@
 //! them out. Code reachable from the JS API uses these helpers; `Display` impls remain
 //! for native callers and tests, and delegate here where they can.
 
+use crate::prelude::*;
+
 /// Appends the decimal digits of `n`.
 pub fn push_u64(out: &mut String, n: u64) {
     let mut digits = [0u8; 20];

@@ -14,6 +14,7 @@
 //! A code exchange is never retried: the caller maps any error to "restart
 //! authorization" (spec #55).
 
+use crate::prelude::*;
 use core::fmt;
 
 use super::context::{self, LaunchContext};
@@ -255,7 +256,8 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     };
     let expires_in = match obj.get("expires_in") {
         None | Some(Json::Null) => None,
-        Some(Json::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && *n <= MAX_EXPIRES_IN => {
+        // `n as u64 as f64 == n`: a whole number (in this range; `f64::fract` is std-only).
+        Some(Json::Number(n)) if *n >= 0.0 && *n <= MAX_EXPIRES_IN && *n as u64 as f64 == *n => {
             Some(*n as u64)
         }
         Some(_) => return Err(invalid("expires_in")),

@@ -15,6 +15,7 @@
 //! a non-ASCII host that needs IDNA, the odd `http:host` form), this parser refuses it
 //! with a typed error instead: a protocol endpoint that needs repair is not trusted.
 
+use crate::prelude::*;
 use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};
