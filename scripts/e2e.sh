@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 port=${E2E_SANDBOX_PORT:-9420}
 app_port=${E2E_APP_PORT:-9421}
 
+for p in "$port" "$app_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "e2e: port $p is in use (another e2e run?); set E2E_SANDBOX_PORT / E2E_APP_PORT" >&2
+    exit 1
+  fi
+done
 scripts/build-www.sh
 app=test-output/e2e/app
 rm -rf "$app" && mkdir -p test-output/e2e && cp -r www/dist "$app"

@@ -128,6 +128,14 @@ export async function tokenRequests(grant) {
 
 // ------------------------------------------------------------------------- flows
 
+/** Asserts the number of POST /token requests (of a grant type) in the sandbox's log. */
+export async function assertTokenRequests(expected, grant, message) {
+  const entries = await tokenRequests(grant);
+  const seen = entries.map((e) => ({ seq: e.seq, grant: e.form?.grant_type, status: e.status, referer: e.headers.referer }));
+  assert.equal(entries.length, expected, `${message}: ${JSON.stringify(seen)}`);
+  return entries;
+}
+
 /** Standalone launch from index.html to the rendered app. */
 export async function standaloneLaunch(page) {
   await page.goto(`${APP}/index.html`);

@@ -9,6 +9,7 @@ import {
   FHIR,
   SANDBOX,
   addFault,
+  assertTokenRequests,
   appFrames,
   auditStorage,
   clearFaults,
@@ -46,6 +47,18 @@ function assertNoTransactionRecord(dumps) {
   }
 }
 
+test("0. the callback page: no referrer, no third-party resources, a CSP (spec #76)", async () => {
+  const response = await fetch(`${APP}/callback.html`);
+  const html = await response.text();
+  assert.equal(response.headers.get("referrer-policy"), "no-referrer");
+  assert.match(html, /<meta name="referrer" content="no-referrer">/);
+  assert.match(html, /http-equiv="Content-Security-Policy" content="default-src &#39;self&#39;; script-src &#39;self&#39; &#39;wasm-unsafe-eval&#39;/);
+  const refs = [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
+  assert.ok(refs.length >= 2);
+  for (const ref of refs) assert.ok(!/^(https?:)?\/\//.test(ref), `callback.html loads only its own files: ${ref}`);
+  assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html), "no inline script");
+});
+
 test("1. standalone launch: patient banner and observations", { timeout: 90_000 }, async () => {
   const { page } = session;
   await page.goto(`${APP}/index.html`);
@@ -63,8 +76,7 @@ test("1. standalone launch: patient banner and observations", { timeout: 90_000 
   assert.ok((await page.locator("#observations-table tbody tr").count()) >= 1);
   await screenshot(page, "1-standalone.png");
 
-  const exchanges = await tokenRequests("authorization_code");
-  assert.equal(exchanges.length, 1, "one code exchange");
+  const exchanges = await assertTokenRequests(1, "authorization_code", "one code exchange");
   assert.equal(exchanges[0].form.code_verifier.length >= 43, true);
   assert.equal(exchanges[0].headers.cookie, undefined, "no cookie sent to the token endpoint");
   const dumps = await auditStorage(session);
@@ -99,7 +111,7 @@ test("2. EHR launch in the EHR's iframe, sign-in in a popup, app rendered in the
   assert.equal(authorize[0].query.aud, FHIR);
   // Only the popup loaded /authorize: no frame of the EHR page did.
   for (const frame of page.frames()) assert.ok(!frame.url().startsWith(`${SANDBOX}/authorize`));
-  assert.equal((await tokenRequests("authorization_code")).length, 1);
+  await assertTokenRequests(1, "authorization_code", "one code exchange");
   const dumps = await auditStorage(session);
   assertNoTransactionRecord(dumps);
 });
@@ -113,7 +125,7 @@ test("2b. EHR launch in a new window: launch.html redirects at once, the app sho
   await win.waitForURL(`${APP}/callback.html`, { timeout: 30_000 });
   await waitForPatient(win, "Maja Lindqvist");
   assert.match(await win.locator("#launch-context").textContent(), /shown by the app/);
-  assert.equal((await tokenRequests("authorization_code")).length, 1);
+  await assertTokenRequests(1, "authorization_code", "one code exchange");
   const dumps = await auditStorage(session);
   assertNoTransactionRecord(dumps);
 });
@@ -160,7 +172,7 @@ test("4. user denial: typed error, server text rendered as text, no token reques
   assert.equal(await page.locator("#error img, #error b").count(), 0, "no markup was interpreted");
   assert.equal(await page.evaluate(() => window.__injected), undefined);
   assert.equal(new URL(page.url()).search, "", "the callback parameters left the address bar");
-  assert.equal((await tokenRequests()).length, 0, "no token request after a denial");
+  await assertTokenRequests(0, undefined, "no token request after a denial");
   await screenshot(page, "4-denied.png");
   await auditStorage(session, { expectTokens: false });
 });
@@ -171,14 +183,14 @@ test("5. replayed and tampered callback URLs make no token request", { timeout: 
   await standaloneLaunch(page);
   const callbackUrl = session.urls.find((u) => u.startsWith(`${APP}/callback.html?`) && u.includes("code="));
   assert.ok(callbackUrl, "the callback URL was seen");
-  assert.equal((await tokenRequests()).length, 1);
+  await assertTokenRequests(1, undefined, "one code exchange");
   await page.goto(callbackUrl);
   assert.equal((await readError(page)).code, "session_lost");
   const other = await context.newPage();
   await other.goto(callbackUrl);
   assert.equal((await readError(other)).code, "session_lost");
   await other.close();
-  assert.equal((await tokenRequests()).length, 1, "the replayed code was never sent again");
+  await assertTokenRequests(1, undefined, "the replayed code was never sent again");
   await auditStorage(session);
 
   // b) Tampered state: rewrite the authorization server's redirect on its way back.
@@ -192,7 +204,7 @@ test("5. replayed and tampered callback URLs make no token request", { timeout: 
   await page.goto(`${APP}/index.html`);
   await page.locator("#sign-in").click();
   assert.equal((await readError(page)).code, "state_mismatch");
-  assert.equal((await tokenRequests()).length, 1, "no token request for a tampered state");
+  await assertTokenRequests(1, undefined, "no token request for a tampered state");
   await auditStorage(session);
 });
 
@@ -209,8 +221,7 @@ test("6. short token lifetime: expiring, auto-refresh, requests after expiry, ro
   // app-config.json of the e2e run: expiringLeadSeconds 10.
   await page.locator('#events li[data-type="expiring"]').first().waitFor({ timeout: 30_000 });
   await page.locator('#events li[data-type="refreshed"]').first().waitFor({ timeout: 30_000 });
-  const refreshes = await tokenRequests("refresh_token");
-  assert.equal(refreshes.length, 1, "one automatic refresh");
+  const refreshes = await assertTokenRequests(1, "refresh_token", "one automatic refresh");
   assert.equal(refreshes[0].form.refresh_token, first.refresh_token);
 
   // After the original access token's expiry, FHIR requests still succeed.
@@ -231,8 +242,7 @@ test("6. short token lifetime: expiring, auto-refresh, requests after expiry, ro
   assert.ok(second.refresh_token && second.refresh_token !== first.refresh_token, "the sandbox rotated it");
   await page.locator("#refresh-now").click();
   await page.locator('#events li[data-type="refreshed"]').nth(1).waitFor({ timeout: 30_000 });
-  const all = await tokenRequests("refresh_token");
-  assert.equal(all.length, 2);
+  const all = await assertTokenRequests(2, "refresh_token", "the automatic and the manual refresh");
   assert.equal(all[1].form.refresh_token, second.refresh_token);
   assert.ok(all.every((r) => r.status === 200));
   await screenshot(page, "6-refreshed.png");
@@ -248,7 +258,7 @@ test("7. reload after launch: relaunch prompt, nothing recoverable from storage"
   assert.equal(error.title, "Launch the app again");
   assert.match(error.advice, /reloaded or the launch expired: launch the app again from the EHR/);
   assert.equal(await page.locator("#patient-name").count(), 0);
-  assert.equal((await tokenRequests()).length, exchanges, "no token request after the reload");
+  await assertTokenRequests(exchanges, undefined, "no token request after the reload");
   await screenshot(page, "7-reloaded.png");
   const dumps = await auditStorage(session);
   assertNoTransactionRecord(dumps);
