@@ -138,6 +138,8 @@ const CHROMIUM_ARGS = [
   "--disable-dev-shm-usage",
   "--enable-precise-memory-info",
   "--js-flags=--expose-gc",
+  // extra flags for experiments, e.g. BENCH_CHROMIUM_ARGS="--js-flags=--expose-gc,--no-wasm-lazy-compilation"
+  ...(env.BENCH_CHROMIUM_ARGS ? env.BENCH_CHROMIUM_ARGS.split(" ").filter(Boolean) : []),
 ];
 
 function withTimeout(promise, ms, what) {
@@ -411,6 +413,18 @@ function table(r) {
   L.push(`| JS heap after GC (bytes) | smart-launch | fhirclient |`);
   L.push(`|---|---:|---:|`);
   ss.sl.jsHeapAfterGc.forEach((h, i) => L.push(`| ${h.at} | ${h.bytes ?? "–"} | ${ss.fc.jsHeapAfterGc[i]?.bytes ?? "–"} |`));
+  L.push("");
+  L.push(`### Against the budgets of DESIGN.md`);
+  L.push("");
+  const gz = r.size.smartLaunch.total.gzip;
+  const launchRatio = lp.summary.totalMs.pairRatio?.median;
+  const work = lp.summary.readyOverheadMs.smartLaunch?.median;
+  L.push(`| budget | measured | met |`);
+  L.push(`|---|---:|---|`);
+  L.push(`| wasm + JS glue ≤ 30 KB gzip -9 | ${kb(gz)} | ${gz <= 30 * 1024 ? "yes" : "no"} |`);
+  L.push(`| goal: under fhirclient pure (${kb(fc.pure.gzip)}) | ${ratio(r.size.ratioToPure.gzip)}× | ${gz < fc.pure.gzip ? "yes" : "no"} |`);
+  L.push(`| launch-to-ready at least as fast as fhirclient (median per-pair ratio ≤ 1) | ${ratio(launchRatio)} | ${launchRatio <= 1 ? "yes" : "no"} |`);
+  L.push(`| library work in ready() apart from the network < 5 ms | ${ms(work)} ms | ${work < 5 ? "yes" : "no"} |`);
   L.push("");
   const p = r.pkceCheck;
   L.push(
