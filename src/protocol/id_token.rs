@@ -11,9 +11,6 @@
 use crate::prelude::*;
 use core::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 
@@ -83,7 +80,7 @@ impl fmt::Debug for IdTokenClaims {
 }
 
 fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| invalid(field))
+    super::base64url::decode(segment).ok_or_else(|| invalid(field))
 }
 
 fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
@@ -345,6 +342,8 @@ pub fn resolve_fhir_user(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
 
     const NOW_MS: u64 = 1_700_000_000_000;
     const NOW_S: u64 = NOW_MS / 1000;

@@ -301,13 +301,10 @@ impl Parser<'_> {
             }
             self.digits();
         }
-        // The slice holds only ASCII digits, signs, '.' and 'e', so it is valid UTF-8.
-        let text = core::str::from_utf8(&self.bytes[start..self.pos])
-            .map_err(|_| self.err("invalid number"))?;
         // A number beyond f64's range would read as infinity, which JSON cannot write
         // back: refuse it (RFC 8259 §6 lets a reader limit the range). Found by fuzzing.
-        match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(Json::Number(n)),
+        match decimal_to_f64(&self.bytes[start..self.pos]) {
+            n if n.is_finite() => Ok(Json::Number(n)),
             _ => Err(self.err("number out of range")),
         }
     }
@@ -397,9 +394,156 @@ impl Parser<'_> {
     }
 }
 
+/// Exact powers of ten as f64 (10^22 is the largest with an exact f64).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// 10^e for any e >= 0 (infinity past f64's range), by squaring.
+fn pow10(mut e: u32) -> f64 {
+    let (mut result, mut base) = (1.0, 10.0f64);
+    while e > 0 {
+        if e & 1 == 1 {
+            result *= base;
+        }
+        base *= base;
+        e >>= 1;
+    }
+    result
+}
+
+/// The value of a JSON number lexeme (already validated by the grammar).
+///
+/// Hand-written rather than `str::parse::<f64>`: the standard parser's correctly
+/// rounding tables cost ~7 KB gz of wasm. The result is the same, correctly rounded
+/// value whenever the significand has at most 15 digits and the decimal exponent is
+/// within +-22 (Clinger's fast path, which is also where `parse` starts) - every number
+/// a SMART document carries (`expires_in`, `exp`, `iat`, epoch milliseconds). Beyond
+/// that it is within a few units in the last place of it (a value within that of
+/// f64::MAX may come out infinite, and so be refused as out of range).
+fn decimal_to_f64(lexeme: &[u8]) -> f64 {
+    let negative = lexeme.first() == Some(&b'-');
+    let mut mantissa: u64 = 0;
+    let mut exponent: i64 = 0;
+    let mut in_fraction = false;
+    let mut rest = lexeme.iter();
+    for &b in rest.by_ref() {
+        match b {
+            b'0'..=b'9' => {
+                if mantissa < 1_000_000_000_000_000_000 {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    exponent -= i64::from(in_fraction);
+                } else {
+                    // Digits past the 19th only scale the value.
+                    exponent += i64::from(!in_fraction);
+                }
+            }
+            b'.' => in_fraction = true,
+            b'e' | b'E' => break,
+            _ => {} // the sign
+        }
+    }
+    let mut explicit: i64 = 0;
+    let mut explicit_negative = false;
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => explicit = (explicit * 10 + i64::from(b - b'0')).min(100_000),
+            b'-' => explicit_negative = true,
+            _ => {}
+        }
+    }
+    exponent += if explicit_negative {
+        -explicit
+    } else {
+        explicit
+    };
+    let m = mantissa as f64;
+    let value = if mantissa == 0 {
+        0.0
+    } else if mantissa < 1 << 53 && (-22..=22).contains(&exponent) {
+        // Both operands exact: one rounding, the correct one.
+        if exponent >= 0 {
+            m * POW10[exponent as usize]
+        } else {
+            m / POW10[(-exponent) as usize]
+        }
+    } else if exponent >= 0 {
+        m * pow10(exponent.min(400) as u32)
+    } else {
+        // In two steps, so that 10^-exponent does not overflow before the division.
+        let e = (-exponent).min(800) as u32;
+        let first = e.min(300);
+        m / pow10(first) / pow10(e - first)
+    };
+    if negative {
+        -value
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn numbers_read_like_the_standard_parser() {
+        for text in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "3600",
+            "1700000000000",
+            "9007199254740991",
+            "0.5",
+            "1.5e3",
+            "-1.5E+3",
+            "2.5e-3",
+            "1e22",
+            "1e-22",
+            "123456789012345",
+            "0.1",
+            "0.000001",
+        ] {
+            let theirs: f64 = text.parse().unwrap();
+            let ours = decimal_to_f64(text.as_bytes());
+            assert_eq!(ours.to_bits(), theirs.to_bits(), "{text}");
+        }
+        assert!(decimal_to_f64(b"1e400").is_infinite());
+        assert_eq!(decimal_to_f64(b"1e-400"), 0.0);
+        assert_eq!(
+            Json::parse("1e309").unwrap_err().reason,
+            "number out of range"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn fast_path_is_exact(m in 0u64..1_000_000_000_000_000, e in -22i32..=22, frac in 0usize..6) {
+            // spec: every number up to 15 significant digits reads exactly as `parse`.
+            // The decimal exponent in effect is `e - frac`: keep it in the fast range.
+            prop_assume!(e - frac as i32 >= -22);
+            let digits = m.to_string();
+            let text = if frac > 0 && frac < digits.len() {
+                format!("{}.{}e{e}", &digits[..digits.len() - frac], &digits[digits.len() - frac..])
+            } else {
+                format!("{digits}e{e}")
+            };
+            let theirs: f64 = text.parse().unwrap();
+            prop_assert_eq!(decimal_to_f64(text.as_bytes()).to_bits(), theirs.to_bits(), "{}", text);
+        }
+
+        #[test]
+        fn slow_path_is_close(m in 1u64..u64::MAX, e in -300i32..=280) {
+            let text = format!("{m}e{e}");
+            let theirs: f64 = text.parse().unwrap();
+            let ours = decimal_to_f64(text.as_bytes());
+            prop_assert!(((ours - theirs) / theirs).abs() < 1e-14, "{} {} {}", text, ours, theirs);
+        }
+    }
 
     #[test]
     fn parses_a_token_response_in_order() {

@@ -12,6 +12,7 @@
 //! (a small strict JSON reader), [`url`] (URL parsing, resolution and form encoding).
 
 pub mod authorize;
+pub mod base64url;
 pub mod callback;
 pub mod context;
 pub mod discovery;

@@ -6,10 +6,9 @@
 //! (spec #4, #25).
 
 use crate::prelude::*;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use super::base64url;
 use super::error::{Error, ErrorCode, Result};
 
 /// The only `code_challenge_method` this client sends (spec #25, RFC 7636 §4.3).
@@ -18,19 +17,19 @@ pub const CODE_CHALLENGE_METHOD: &str = "S256";
 /// A fresh PKCE `code_verifier` from 32 random octets: base64url without padding, 43
 /// characters of `[A-Za-z0-9-_]` (RFC 7636 §4.1 and §7.1 recommendation; spec #23).
 pub fn code_verifier(random: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(random)
+    base64url::encode(random)
 }
 
 /// A fresh `state` from 32 random octets (256 bits, above the IG's 122-bit floor):
 /// base64url without padding, 43 characters (spec #21, smart-spec.md §7.3).
 pub fn new_state(random: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(random)
+    base64url::encode(random)
 }
 
 /// `code_challenge = BASE64URL-nopad(SHA256(ASCII(code_verifier)))` (RFC 7636 §4.2;
 /// spec #24).
 pub fn code_challenge_s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    base64url::encode(&Sha256::digest(verifier.as_bytes()))
 }
 
 /// Checks a verifier against RFC 7636 §4.1: 43 to 128 characters of
@@ -58,6 +57,8 @@ pub fn is_s256_challenge(challenge: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     use proptest::prelude::*;
 
     #[test]
