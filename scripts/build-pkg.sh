@@ -14,6 +14,11 @@ target_dir=${CARGO_TARGET_DIR:-target}
 wasm_opt=node_modules/.bin/wasm-opt
 [ -x "$wasm_opt" ] || { echo "build-pkg: $wasm_opt missing: run 'npm ci' (make setup)" >&2; exit 1; }
 
+# One build of pkg/ at a time (make test, the demo and the benchmarks may overlap).
+mkdir -p target
+exec 9>target/.build-pkg.lock
+flock 9
+
 cargo build -q --release --target wasm32-unknown-unknown --lib
 wasm="$target_dir/wasm32-unknown-unknown/release/smart_launch.wasm"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
@@ -38,7 +43,10 @@ for flavour in web bundler; do
   # .d.ts declares it (typescript_custom_section), so the entry must export it.
   snippet=$(cd "$out" && ls snippets/smart-launch-*/src/js/smart_error.js)
   [ "$(echo "$snippet" | wc -l)" = 1 ] || { echo "build-pkg: expected one smart_error.js snippet in $out" >&2; exit 1; }
-  echo "export { SmartError } from './$snippet';" >>"$out/smart_launch.js"
+  line="export { SmartError } from './$snippet';"
+  grep -qxF "$line" "$out/smart_launch.js" || echo "$line" >>"$out/smart_launch.js"
+  n=$(grep -c '^export .*\bSmartError\b' "$out/smart_launch.js" || true)
+  [ "$n" = 1 ] || { echo "build-pkg: $out/smart_launch.js exports SmartError $n times" >&2; exit 1; }
   n=$(grep -c '^export class SmartError\b' "$out/smart_launch.d.ts" || true)
   [ "$n" = 1 ] || { echo "build-pkg: $out/smart_launch.d.ts declares SmartError $n times" >&2; exit 1; }
 done

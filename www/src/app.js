@@ -99,12 +99,12 @@ export function adviceFor(error) {
 }
 
 /** Replaces the page's content with an error card. `actions`: extra nodes (buttons). */
-export function renderError(error, { title, advice, actions } = {}) {
+export function renderError(error, { title, advice, actions, notice = false } = {}) {
   const [defaultTitle, defaultAdvice] = adviceFor(error);
   const code = error?.code ?? "unexpected_error";
   const card = h(
     "section",
-    { class: "card error-card", id: "error", role: "alert", "data-code": code },
+    { class: notice ? "card error-card notice" : "card error-card", id: "error", role: "alert", "data-code": code },
     h("h2", null, title ?? defaultTitle),
     h("p", { class: "advice", id: "error-advice" }, advice ?? defaultAdvice),
     h(
@@ -220,9 +220,13 @@ function codeText(concept) {
   return concept?.text ?? concept?.coding?.[0]?.display ?? concept?.coding?.[0]?.code ?? "";
 }
 
+/** How a clinician writes a few common UCUM units. */
+const UNITS = { Cel: "°C", "[degF]": "°F", "10*3/uL": "×10³/µL", "10*9/L": "×10⁹/L", "mm[Hg]": "mmHg", "kg/m2": "kg/m²", "/min": "/min" };
+
 function quantity(q) {
   if (!q || q.value == null) return "";
-  return `${q.value} ${q.unit ?? q.code ?? ""}`.trim();
+  const unit = q.unit ?? q.code ?? "";
+  return `${q.value} ${UNITS[unit] ?? unit}`.trim();
 }
 
 function observationValue(obs) {
@@ -233,7 +237,7 @@ function observationValue(obs) {
   if (obs.component?.length) {
     const parts = obs.component.map((c) => c.valueQuantity?.value).filter((v) => v != null);
     const unit = obs.component[0]?.valueQuantity?.unit ?? "";
-    return `${parts.join("/")} ${unit}`.trim();
+    return `${parts.join("/")} ${UNITS[unit] ?? unit}`.trim();
   }
   return "";
 }

@@ -24,11 +24,12 @@ try {
   } else if (!hadCallbackParams && (error?.code === "state_missing" || error?.code === "session_lost")) {
     // A reload (or a bookmark) of the app page: the tokens were only in memory.
     renderError(error, {
-        title: "Launch the app again",
-        advice:
-          "This page was reloaded or the launch expired: launch the app again from the EHR " +
-          "(or sign in again for a standalone launch). The app keeps its access only in memory, " +
-          "so a reload ends the session.",
+      notice: true,
+      title: "Launch the app again",
+      advice:
+        "This page was reloaded or the launch expired: launch the app again from the EHR " +
+        "(or sign in again for a standalone launch). The app keeps its access only in memory, " +
+        "so a reload ends the session.",
     });
   } else {
     renderError(error);
