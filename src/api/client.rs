@@ -15,7 +15,7 @@ use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, Step
 use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 /// Leeway for the id_token's `exp` and `iat` against the local clock.
 const ID_TOKEN_LEEWAY_S: u64 = 300;
@@ -231,7 +231,7 @@ fn apply(inner: &Shared, step: Step, error: Option<&Error>) {
 /// Sends the one refresh request and stores its promise for joiners.
 fn start_refresh(inner: &Shared, scope: Option<String>) -> js_sys::Promise {
     let weak = Rc::downgrade(inner);
-    let promise = future_to_promise(async move {
+    let promise = super::to_promise(Box::pin(async move {
         let Some(inner) = weak.upgrade() else {
             return Ok(JsValue::UNDEFINED);
         };
@@ -267,7 +267,7 @@ fn start_refresh(inner: &Shared, scope: Option<String>) -> js_sys::Promise {
                 Err(to_js_error(&e))
             }
         }
-    });
+    }));
     inner.borrow_mut().refresh = Some(promise.clone());
     promise
 }
@@ -663,12 +663,9 @@ impl SmartClient {
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         let scope = super::get_string(&options, "scope");
-        future_to_promise(async move {
-            let scope = scope.map_err(|e| to_js_error(&e))?;
-            refresh(&inner, scope)
-                .await
-                .map(|_| JsValue::UNDEFINED)
-                .map_err(|e| to_js_error(&e))
+        super::spawn(async move {
+            refresh(&inner, scope?).await?;
+            Ok(JsValue::UNDEFINED)
         })
     }
 
@@ -680,11 +677,7 @@ impl SmartClient {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            request(&inner, path_or_url, init)
-                .await
-                .map_err(|e| to_js_error(&e))
-        })
+        super::spawn(async move { request(&inner, path_or_url, init).await })
     }
 
     /// Ends the session: revokes the refresh token if the server offers revocation,
@@ -692,11 +685,9 @@ impl SmartClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn logout(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            logout(&inner)
-                .await
-                .map(|_| JsValue::UNDEFINED)
-                .map_err(|e| to_js_error(&e))
+        super::spawn(async move {
+            logout(&inner).await?;
+            Ok(JsValue::UNDEFINED)
         })
     }
 }

@@ -14,8 +14,9 @@ use crate::protocol::callback::TransactionRecord;
 use crate::protocol::{Error, ErrorCode, Result};
 use crate::session::SessionOptions;
 use crate::PageCell;
+use core::future::Future;
+use core::pin::Pin;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -258,44 +259,66 @@ fn read_ready_options(obj: &JsValue) -> Result<ReadyOptions> {
     })
 }
 
+type JsResult = core::result::Result<JsValue, JsValue>;
+
+/// The one way this crate turns a future into a promise. `future_to_promise` is
+/// generic: called with each async block it gets a copy of its machinery (task, waker,
+/// resolve/reject glue) per call site, several KB of wasm in all. Boxed as a trait
+/// object, every caller shares one copy.
+#[inline(never)]
+fn to_promise(future: Pin<Box<dyn Future<Output = JsResult>>>) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(future)
+}
+
+/// [`to_promise`] for a future of the crate's own `Result`: errors become `SmartError`.
+pub(crate) fn spawn<T: Into<JsValue>>(
+    future: impl Future<Output = Result<T>> + 'static,
+) -> js_sys::Promise {
+    to_promise(Box::pin(async move {
+        future.await.map(Into::into).map_err(|e| to_js_error(&e))
+    }))
+}
+
 /// Starts the launch: discovery, then the authorization redirect (EHR or standalone).
-#[wasm_bindgen(js_name = authorize)]
-pub async fn authorize(
+#[wasm_bindgen(js_name = authorize, unchecked_return_type = "Promise<void>")]
+pub fn authorize(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
-) -> core::result::Result<(), JsValue> {
-    let run = async {
+) -> js_sys::Promise {
+    spawn(async move {
         let (opts, _) = read_authorize_options(&options)?;
         let prepared = launch::prepare(&opts, false).await?;
-        location::navigate(&prepared.url, opts.target)
-    };
-    run.await.map_err(|e| to_js_error(&e))
+        location::navigate(&prepared.url, opts.target)?;
+        Ok(JsValue::UNDEFINED)
+    })
 }
 
 /// Like `authorize`, but returns the authorization URL and its state instead of going
 /// there.
-#[wasm_bindgen(js_name = authorizeUrl, unchecked_return_type = "{ url: string, state: string }")]
-pub async fn authorize_url(
+#[wasm_bindgen(
+    js_name = authorizeUrl,
+    unchecked_return_type = "Promise<{ url: string, state: string }>"
+)]
+pub fn authorize_url(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
-) -> core::result::Result<JsValue, JsValue> {
-    let run = async {
+) -> js_sys::Promise {
+    spawn(async move {
         let (opts, _) = read_authorize_options(&options)?;
-        launch::prepare(&opts, false).await
-    };
-    let prepared = run.await.map_err(|e| to_js_error(&e))?;
-    let out = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&out, &"url".into(), &prepared.url.into());
-    let _ = js_sys::Reflect::set(&out, &"state".into(), &prepared.state.into());
-    Ok(out.into())
+        let prepared = launch::prepare(&opts, false).await?;
+        let out = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&out, &"url".into(), &prepared.url.into());
+        let _ = js_sys::Reflect::set(&out, &"state".into(), &prepared.state.into());
+        Ok(out)
+    })
 }
 
 /// Runs the authorization in a popup; this page never unloads. Resolves to the client.
-#[wasm_bindgen(js_name = authorizePopup)]
-pub async fn authorize_popup(
+#[wasm_bindgen(js_name = authorizePopup, unchecked_return_type = "Promise<SmartClient>")]
+pub fn authorize_popup(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
     #[wasm_bindgen(js_name = readyOptions, unchecked_optional_param_type = "ReadyOptions")]
     ready_options: JsValue,
-) -> core::result::Result<SmartClient, JsValue> {
-    let run = async {
+) -> js_sys::Promise {
+    spawn(async move {
         let (opts, size) = read_authorize_options(&options)?;
         let ready_opts = read_ready_options(&ready_options)?;
         let prepared = launch::prepare(&opts, true).await?;
@@ -319,8 +342,7 @@ pub async fn authorize_popup(
         let params = crate::protocol::callback::parse_callback(&query)?;
         let completed = launch::complete(&params, opts.timeout_ms).await?;
         client::SmartClient::from_launch(completed, ready_opts)
-    };
-    run.await.map_err(|e| to_js_error(&e))
+    })
 }
 
 /// `ready()` on one page always answers with the same promise: the code is exchanged
@@ -338,29 +360,26 @@ pub fn ready(
     }
     let query = crate::browser::location::query();
     let params = launch::take_callback_params();
-    let promise = future_to_promise(async move {
-        let run = async {
-            let params = params?;
-            let ready_opts = read_ready_options(&options)?;
-            // In the popup of `authorizePopup`: hand the callback to the opener, which
-            // holds the live page, and close (the record's popup flag says so).
-            if let Some(state) = params.state.as_deref() {
-                let popup_record = storage::pending()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|(s, _)| s == state)
-                    .and_then(|(_, json)| TransactionRecord::from_json(&json).ok())
-                    .filter(|r| r.popup);
-                if popup_record.is_some() && popup::hand_to_opener(state, &query) {
-                    // The opener's copy of the record is the one that gets consumed.
-                    let _ = storage::remove(state);
-                    return Err(Error::new(ErrorCode::PopupClosed).field("popup"));
-                }
+    let promise = spawn(async move {
+        let params = params?;
+        let ready_opts = read_ready_options(&options)?;
+        // In the popup of `authorizePopup`: hand the callback to the opener, which
+        // holds the live page, and close (the record's popup flag says so).
+        if let Some(state) = params.state.as_deref() {
+            let popup_record = storage::pending()
+                .unwrap_or_default()
+                .into_iter()
+                .find(|(s, _)| s == state)
+                .and_then(|(_, json)| TransactionRecord::from_json(&json).ok())
+                .filter(|r| r.popup);
+            if popup_record.is_some() && popup::hand_to_opener(state, &query) {
+                // The opener's copy of the record is the one that gets consumed.
+                let _ = storage::remove(state);
+                return Err(Error::new(ErrorCode::PopupClosed).field("popup"));
             }
-            let completed = launch::complete(&params, ready_opts.timeout_ms).await?;
-            client::SmartClient::from_launch(completed, ready_opts)
-        };
-        run.await.map(JsValue::from).map_err(|e| to_js_error(&e))
+        }
+        let completed = launch::complete(&params, ready_opts.timeout_ms).await?;
+        client::SmartClient::from_launch(completed, ready_opts)
     });
     READY.with(|r| *r.borrow_mut() = Some(promise.clone()));
     promise
