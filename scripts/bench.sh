@@ -41,7 +41,13 @@ rm -rf "$dist" && mkdir -p "$dist/sl/lib" "$dist/fc/lib"
 cp bench/apps/bench-page.js "$dist/"
 cp bench/apps/sl/*.html bench/apps/sl/*.js "$dist/sl/"
 cp bench/apps/fc/*.html bench/apps/fc/*.js "$dist/fc/"
-cp -r pkg/web/smart_launch.js pkg/web/smart_launch_bg.wasm pkg/web/snippets "$dist/sl/lib/"
+# Under build-pkg.sh's lock, so a concurrent `make pkg` cannot hand us a half-built package;
+# the size is measured on these copies, the very bytes the launches load.
+mkdir -p target
+(
+  flock 9
+  cp -r pkg/web/smart_launch.js pkg/web/smart_launch_bg.wasm pkg/web/snippets "$dist/sl/lib/"
+) 9>target/.build-pkg.lock
 cp "$cache/fhirclient/fhir-client.pure.min.js" "$dist/fc/lib/"
 
 # 3. the sandbox and the driver
