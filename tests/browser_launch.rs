@@ -841,3 +841,40 @@ async fn no_csprng_no_launch() {
     let err = result.expect_err("no randomness");
     assert_eq!(code_of(&err), "crypto_unavailable");
 }
+
+#[wasm_bindgen_test]
+async fn verified_id_token_uses_the_discovered_jwks() {
+    // spec #68: with verifyIdToken the signature is checked with the discovered JWKS.
+    fresh_start().await;
+    let (client, _) = launch_with(SCOPE, obj(&[("verifyIdToken", true.into())])).await;
+    assert!(prop_str(&client, "fhirUser").is_some());
+    let fetched = requests_to("/.well-known/jwks.json")
+        .await
+        .into_iter()
+        .filter(|e| prop_str(e, "method").as_deref() == Some("GET"))
+        .count();
+    assert_eq!(fetched, 1);
+}
+
+#[wasm_bindgen_test]
+async fn forged_id_token_signature_is_refused() {
+    // spec #68: a genuine id_token with a changed signature does not pass.
+    fresh_start().await;
+    let genuine = prop_str(&launch(SCOPE).await, "idToken").expect("an id_token");
+    let (head, signature) = genuine.rsplit_once('.').unwrap();
+    let first = if signature.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{head}.{first}{}", &signature[1..]);
+
+    fresh_start().await;
+    let (url, _) = authorize_url(standalone_options(SCOPE)).await.unwrap();
+    set_page_url(&callback_path(&sandbox_redirect(&url).await));
+    fault(&format!(
+        r#"{{"target":"token","kind":"set_field","field":"id_token","value":"{forged}"}}"#
+    ))
+    .await;
+    let err = ready(obj(&[("verifyIdToken", true.into())]))
+        .await
+        .expect_err("forged signature");
+    assert_eq!(code_of(&err), "id_token_invalid");
+    assert_eq!(prop_str(&err, "field").as_deref(), Some("signature"));
+}

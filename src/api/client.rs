@@ -3,14 +3,14 @@
 //! `session::Session`; this file carries out its steps in the browser.
 
 use super::{to_js_error, ReadyOptions};
-use crate::browser::{self, fetch, storage, timers};
+use crate::browser::{self, fetch, storage, timers, webcrypto};
 use crate::launch::Completed;
 use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::id_token::{self, IdTokenClaims};
 use crate::protocol::json::Json;
 use crate::protocol::token::{self, TokenResponse};
-use crate::protocol::{fhir, scopes, url, Error, ErrorCode, Result};
+use crate::protocol::{fhir, jwks, scopes, url, Error, ErrorCode, Result};
 use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, Step};
 use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
@@ -35,6 +35,8 @@ struct Inner {
     timer: Option<timers::Timeout>,
     wake: Option<timers::WakeListeners>,
     timeout_ms: u32,
+    /// `ReadyOptions.verifyIdToken`: refreshed id_tokens are verified too.
+    verify_id_token: bool,
 }
 
 type Shared = Rc<RefCell<Inner>>;
@@ -107,8 +109,56 @@ fn read_id_token(
     Ok(Some((claims, fhir_user)))
 }
 
+/// spec #68: checks the id_token's signature with WebCrypto and a key from the JWKS at
+/// the *discovered* `jwks_uri`. The token's `iss` is compared with the discovered issuer
+/// before anything is fetched, and nothing the token names is ever fetched.
+async fn verify_id_token_signature(
+    jwt: &str,
+    record: &TransactionRecord,
+    timeout_ms: u32,
+) -> Result<()> {
+    let invalid = |field| Error::new(ErrorCode::IdTokenInvalid).field(field);
+    let token = id_token::decode_id_token(jwt)?;
+    let alg = jwks::SignatureAlg::from_jws(&token.alg)?;
+    if record.issuer.as_deref() != Some(token.claims.iss.as_str()) {
+        return Err(invalid("iss"));
+    }
+    let jwks_uri = record
+        .jwks_uri
+        .as_deref()
+        .ok_or_else(|| invalid("jwks_uri"))?;
+    let answer = fetch::send(fetch::HttpRequest::get(jwks_uri, timeout_ms)).await?;
+    if !(200..300).contains(&answer.status) {
+        return Err(invalid("jwks").status(answer.status));
+    }
+    let key = jwks::select_key(&answer.body, alg, token.kid.as_deref())?;
+    let valid = webcrypto::verify(
+        alg,
+        json_to_js(&key),
+        &token.signing_input,
+        &token.signature,
+    )
+    .await?;
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid("signature"))
+    }
+}
+
 impl SmartClient {
-    pub(crate) fn from_launch(done: Completed, opts: ReadyOptions) -> Result<SmartClient> {
+    /// The client of a completed launch; with `verifyIdToken`, only once the
+    /// id_token's signature checks out.
+    pub(crate) async fn launched(done: Completed, opts: ReadyOptions) -> Result<SmartClient> {
+        if opts.verify_id_token {
+            if let Some(jwt) = done.tokens.id_token.as_deref() {
+                verify_id_token_signature(jwt, &done.record, opts.timeout_ms).await?;
+            }
+        }
+        SmartClient::from_launch(done, opts)
+    }
+
+    fn from_launch(done: Completed, opts: ReadyOptions) -> Result<SmartClient> {
         let Completed {
             record,
             tokens,
@@ -146,6 +196,7 @@ impl SmartClient {
             timer: None,
             wake: None,
             timeout_ms: opts.timeout_ms,
+            verify_id_token: opts.verify_id_token,
         }));
         // Timers sleep with the laptop and crawl in background tabs: re-check the
         // clock whenever the page comes back (spec #66).
@@ -274,7 +325,7 @@ fn start_refresh(inner: &Shared, scope: Option<String>) -> js_sys::Promise {
 
 /// The refresh grant (spec #60-#62, #64, #70).
 async fn run_refresh(inner: &Shared, scope: Option<String>) -> Result<TokenResponse> {
-    let (endpoint, body, timeout, original_claims) = {
+    let (endpoint, body, timeout, original_claims, verify) = {
         let state = inner.borrow();
         let tokens = state
             .tokens
@@ -292,11 +343,16 @@ async fn run_refresh(inner: &Shared, scope: Option<String>) -> Result<TokenRespo
             token::refresh_body(refresh_token, &state.record.client_id, scope.as_deref()),
             state.timeout_ms,
             state.id_claims.clone(),
+            state.verify_id_token,
         )
     };
     let answer = fetch::send(fetch::HttpRequest::post_form(&endpoint, &body, timeout)).await?;
     let fresh = token::process_token_response(answer.status, &answer.body)?;
     if let Some(jwt) = fresh.id_token.as_deref() {
+        if verify {
+            let record = inner.borrow().record.clone();
+            verify_id_token_signature(jwt, &record, timeout).await?;
+        }
         let checked = {
             let state = inner.borrow();
             read_id_token(jwt, &state.record, None, browser::now_ms())?

@@ -67,6 +67,12 @@ export interface ReadyOptions {
   autoRefresh?: boolean;
   /** Limit for each HTTP request, in milliseconds (default 30000). */
   timeoutMs?: number;
+  /**
+   * Verify the id_token's signature (RS256 or ES256, WebCrypto) with a key from the
+   * discovered `jwks_uri`, so `fhirUser` can be trusted in the browser (default false:
+   * the claims are always checked, the signature only on request).
+   */
+  verifyIdToken?: boolean;
 }
 
 /** One `fhirContext` item of the token response (SMART 2.0, 2.1 and 2.2 shapes). */
@@ -231,6 +237,7 @@ pub(crate) struct ReadyOptions {
     pub session: SessionOptions,
     pub listener: Option<js_sys::Function>,
     pub timeout_ms: u32,
+    pub verify_id_token: bool,
 }
 
 fn read_ready_options(obj: &JsValue) -> Result<ReadyOptions> {
@@ -251,6 +258,7 @@ fn read_ready_options(obj: &JsValue) -> Result<ReadyOptions> {
     Ok(ReadyOptions {
         session,
         listener,
+        verify_id_token: get_bool(obj, "verifyIdToken")?.unwrap_or(false),
         timeout_ms: if obj.is_object() {
             timeout_ms(obj)?
         } else {
@@ -341,7 +349,7 @@ pub fn authorize_popup(
         };
         let params = crate::protocol::callback::parse_callback(&query)?;
         let completed = launch::complete(&params, opts.timeout_ms).await?;
-        client::SmartClient::from_launch(completed, ready_opts)
+        client::SmartClient::launched(completed, ready_opts).await
     })
 }
 
@@ -379,7 +387,7 @@ pub fn ready(
             }
         }
         let completed = launch::complete(&params, ready_opts.timeout_ms).await?;
-        client::SmartClient::from_launch(completed, ready_opts)
+        client::SmartClient::launched(completed, ready_opts).await
     });
     READY.with(|r| *r.borrow_mut() = Some(promise.clone()));
     promise

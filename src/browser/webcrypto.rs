@@ -33,11 +33,11 @@ async fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValu
         .map_err(|_| invalid("signature"))
 }
 
-/// True when `signature` over `signing_input` verifies with the public `jwk` (JSON text
-/// from `protocol::jwks::select_key`).
+/// True when `signature` over `signing_input` verifies with the public `jwk` (the key
+/// `protocol::jwks::select_key` chose, as a JS object).
 pub async fn verify(
     alg: SignatureAlg,
-    jwk: &str,
+    jwk: JsValue,
     signing_input: &str,
     signature: &[u8],
 ) -> Result<bool> {
@@ -57,7 +57,6 @@ pub async fn verify(
             object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
         ),
     };
-    let jwk = js_sys::JSON::parse(jwk).map_err(|_| invalid("jwks"))?;
     let usages = Array::of1(&"verify".into());
     let key = call(
         &subtle,
