@@ -94,14 +94,14 @@ async fn fhir_server_errors_and_slowness_are_typed() {
     let path: JsValue = format!("Patient/{patient}").into();
 
     fault(r#"{"target":"fhir","kind":"status","status":500,"times":1}"#).await;
-    let err = call(&client, "request", &[path.clone()])
+    let err = call(&client, "request", std::slice::from_ref(&path))
         .await
         .expect_err("500");
     assert_eq!(code_of(&err), "fhir_request_failed");
     assert_eq!(prop(&err, "status").as_f64(), Some(500.0));
 
     fault(r#"{"target":"fhir","kind":"delay","ms":3000,"times":1}"#).await;
-    let err = call(&client, "request", &[path.clone()])
+    let err = call(&client, "request", std::slice::from_ref(&path))
         .await
         .expect_err("slow");
     assert_eq!(code_of(&err), "timeout");
