@@ -198,8 +198,16 @@ impl fmt::Display for ErrorCode {
 }
 
 /// A failure with its stable code and safe, value-free details.
+///
+/// One pointer wide: the details live in a box (errors are rare, `Result`s are not), so
+/// every `Result<T, Error>` on the success path moves a word, not ~40 bytes. The
+/// members are read through `Deref` (`e.code`, `e.status`, ...).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorDetails>);
+
+/// The members of an [`Error`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct ErrorDetails {
     pub code: ErrorCode,
     /// The field, parameter or option at fault, by name (never its value).
     pub field: Option<&'static str>,
@@ -215,47 +223,72 @@ pub struct Error {
 /// Server-supplied strings are capped so a hostile server cannot balloon an error.
 const MAX_SERVER_TEXT: usize = 500;
 
+impl core::ops::Deref for Error {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
 impl Error {
+    /// Out of line and cold: hundreds of error paths call it, and inlined each would
+    /// carry its own allocation and field stores.
+    #[cold]
+    #[inline(never)]
     pub fn new(code: ErrorCode) -> Self {
-        Error {
+        Error(Box::new(ErrorDetails {
             code,
             field: None,
             status: None,
             oauth_error: None,
             description: None,
-        }
+        }))
     }
 
     /// Names the field at fault.
+    #[cold]
+    #[inline(never)]
     pub fn field(mut self, name: &'static str) -> Self {
-        self.field = Some(name);
+        self.0.field = Some(name);
         self
     }
 
+    #[cold]
+    #[inline(never)]
     pub fn status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
 
     /// Keeps the server's OAuth error code, dropping characters RFC 6749 §5.2 forbids.
+    #[cold]
+    #[inline(never)]
     pub fn oauth_error(mut self, error: &str) -> Self {
         let clean: String = error
             .chars()
             .filter(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
             .take(MAX_SERVER_TEXT)
             .collect();
-        self.oauth_error = Some(clean);
+        self.0.oauth_error = Some(clean);
         self
     }
 
     /// Keeps the server's description as plain text, without control characters.
+    #[cold]
+    #[inline(never)]
     pub fn description(mut self, text: &str) -> Self {
         let clean: String = text
             .chars()
             .filter(|c| !c.is_control())
             .take(MAX_SERVER_TEXT)
             .collect();
-        self.description = Some(clean);
+        self.0.description = Some(clean);
         self
     }
 }
@@ -332,7 +365,7 @@ mod tests {
             .oauth_error("invalid\"_grant\\")
             .description(&format!("line\none\u{7}{}", "x".repeat(2000)));
         assert_eq!(e.oauth_error.as_deref(), Some("invalid_grant"));
-        let d = e.description.unwrap();
+        let d = e.description.clone().unwrap();
         assert!(!d.contains('\n') && !d.contains('\u{7}'));
         assert_eq!(d.chars().count(), MAX_SERVER_TEXT);
     }

@@ -27,4 +27,4 @@ pub mod text;
 pub mod token;
 pub mod url;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, ErrorDetails, Result};

@@ -703,7 +703,10 @@ mod tests {
         let e = err(401, r#"{"error":"invalid_client"}"#);
         assert_eq!((e.code, e.status), (ErrorCode::InvalidClient, Some(401)));
         let e = err(401, "Unauthorized");
-        assert_eq!((e.code, e.oauth_error), (ErrorCode::InvalidClient, None));
+        assert_eq!(
+            (e.code, e.oauth_error.clone()),
+            (ErrorCode::InvalidClient, None)
+        );
     }
 
     #[test]
