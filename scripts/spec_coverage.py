@@ -23,7 +23,7 @@ OUT = os.path.join(ROOT, "test-output")
 
 CITATION = re.compile(r"spec\s+((?:#\d+(?:\s*[-\u2013]\s*#?\d+)?(?:\s*,\s*|\s+and\s+|\s+)?)+)")
 NUMBER_OR_RANGE = re.compile(r"#(\d+)(?:\s*[-\u2013]\s*#?(\d+))?")
-RUST_TEST_ATTR = re.compile(r"#\[(test|wasm_bindgen_test)\]")
+RUST_TEST_ATTR = re.compile(r"#\[(test|wasm_bindgen_test|tokio::test)(\]|\()")
 RUST_FN = re.compile(r"\bfn\s+(\w+)\s*\(")
 JS_TEST = re.compile(r"""\btest\(\s*(['"`])(.+?)\1""")
 
