@@ -7,6 +7,13 @@ flags=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do flags+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
 
+# Another server on the port would answer the readiness check below and take the
+# tests' requests: refuse to start instead.
+if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
+  echo "with-sandbox: port $port is busy; stop what listens there or choose another port" >&2
+  exit 1
+fi
+
 cargo build -q -p smart-sandbox
 bin="${CARGO_TARGET_DIR:-target}/debug/smart-sandbox"
 mkdir -p test-output
