@@ -114,7 +114,37 @@ fn purge_stale_records(now_ms: u64) {
 
 /// Decides the launch (EHR or standalone), discovers, and builds the authorization
 /// request, leaving its transaction record in sessionStorage.
+///
+/// The synchronous steps before and after discovery are separate functions, kept out
+/// of line: inlined into the async body they would sit in its state machine, which
+/// makes that body (the largest function of the wasm) larger still.
 pub async fn prepare(opts: &AuthorizeOptions, popup: bool) -> Result<PreparedAuthorization> {
+    let plan = plan(opts)?;
+    let disco_opts = DiscoveryOptions {
+        allow_insecure_localhost: opts.allow_insecure_localhost,
+    };
+    let config = discover(
+        &plan.fhir_base,
+        &disco_opts,
+        opts.legacy_capability_statement,
+        opts.timeout_ms,
+    )
+    .await?;
+    build_request(opts, plan, &config, popup)
+}
+
+/// Who to launch against, and with which registration: what [`plan`] decides.
+struct LaunchPlan {
+    fhir_base: String,
+    launch: Option<String>,
+    client_id: String,
+    scope: String,
+    redirect_uri: String,
+}
+
+/// Decides the launch (EHR or standalone) and the registration, before any network call.
+#[inline(never)]
+fn plan(opts: &AuthorizeOptions) -> Result<LaunchPlan> {
     let page_href = location::href()?;
     let page_query = location::query();
     let page_params = url::parse_query(&page_query);
@@ -167,18 +197,31 @@ pub async fn prepare(opts: &AuthorizeOptions, popup: bool) -> Result<PreparedAut
         .ok_or_else(|| invalid("redirectUri"))?;
     // A relative redirectUri (e.g. "callback.html") is taken relative to this page.
     let redirect_uri = url::resolve(&redirect, &page_href).map_err(|_| invalid("redirectUri"))?;
+    Ok(LaunchPlan {
+        fhir_base,
+        launch,
+        client_id,
+        scope,
+        redirect_uri,
+    })
+}
 
-    let disco_opts = DiscoveryOptions {
-        allow_insecure_localhost: opts.allow_insecure_localhost,
-    };
-    let config = discover(
-        &fhir_base,
-        &disco_opts,
-        opts.legacy_capability_statement,
-        opts.timeout_ms,
-    )
-    .await?;
-
+/// Builds the authorization request for a discovered server and leaves its transaction
+/// record in sessionStorage.
+#[inline(never)]
+fn build_request(
+    opts: &AuthorizeOptions,
+    plan: LaunchPlan,
+    config: &SmartConfiguration,
+    popup: bool,
+) -> Result<PreparedAuthorization> {
+    let LaunchPlan {
+        fhir_base,
+        launch,
+        client_id,
+        scope,
+        redirect_uri,
+    } = plan;
     let verifier = pkce::code_verifier(&crypto::random_32()?);
     let state = pkce::new_state(&crypto::random_32()?);
     let wants_openid = scope.split(' ').any(|s| s == "openid");
