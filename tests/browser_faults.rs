@@ -198,3 +198,66 @@ async fn unknown_options_fail_as_configuration_errors() {
     // before any request.
     assert!(requests.length() <= 1, "{} requests", requests.length());
 }
+
+#[wasm_bindgen_test]
+async fn every_token_fault_during_a_refresh_reaches_every_waiter() {
+    // spec #63, #65: three callers wait on the one refresh; each fault gives all of
+    // them the same typed error from one request. A terminal answer ends the session
+    // (tokens wiped); a transient one keeps it.
+    let cases = [
+        (
+            r#"{"target":"refresh","kind":"oauth_error","status":401,"error":"invalid_client"}"#,
+            "invalid_client",
+            true,
+        ),
+        (
+            r#"{"target":"refresh","kind":"status","status":500}"#,
+            "token_server_error",
+            false,
+        ),
+        (
+            r#"{"target":"refresh","kind":"html"}"#,
+            "token_response_invalid",
+            true,
+        ),
+        (
+            r#"{"target":"refresh","kind":"drop_field","field":"access_token"}"#,
+            "token_response_invalid",
+            true,
+        ),
+        (
+            r#"{"target":"refresh","kind":"set_field","field":"token_type","value":"mac"}"#,
+            "unsupported_token_type",
+            true,
+        ),
+        (
+            r#"{"target":"refresh","kind":"set_field","field":"expires_in","value":"3600"}"#,
+            "token_response_invalid",
+            true,
+        ),
+        (
+            r#"{"target":"refresh","kind":"no_cors"}"#,
+            "network_error",
+            false,
+        ),
+    ];
+    for (spec, code, ends) in cases {
+        fresh_start().await;
+        let client = launch(SCOPE).await;
+        fault(spec).await;
+        let waiting: Vec<js_sys::Promise> =
+            (0..3).map(|_| start(&client, "refresh", &[])).collect();
+        for promise in waiting {
+            let err = JsFuture::from(promise).await.expect_err(spec);
+            assert_eq!(code_of(&err), code, "{spec}");
+        }
+        assert_eq!(token_posts(&log().await, "refresh_token"), 1, "{spec}");
+        let token = prop_str(&client, "accessToken").unwrap();
+        assert_eq!(
+            token.is_empty(),
+            ends,
+            "{spec}: session ended = {}",
+            token.is_empty()
+        );
+    }
+}
