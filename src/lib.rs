@@ -9,6 +9,9 @@
 //! print), which saves about 2 KB gz (std's panic hook and its printing). Natively it is
 //! plain std.
 #![cfg_attr(target_arch = "wasm32", no_std)]
+// `&s[a..b]` on a str links `core::fmt` (its failure path formats the message): ~5 KB gz
+// of wasm. Use `protocol::text::sub` / `text::split_at`. Tests may index freely.
+#![cfg_attr(not(test), deny(clippy::string_slice))]
 
 extern crate alloc;
 

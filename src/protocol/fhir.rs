@@ -2,6 +2,7 @@
 //! OperationOutcome (spec #58).
 
 use super::json::Json;
+use super::text::sub;
 use crate::prelude::*;
 
 /// The `error` attribute of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3),
@@ -9,21 +10,21 @@ use crate::prelude::*;
 pub fn bearer_error(www_authenticate: &str) -> Option<String> {
     let rest = www_authenticate.trim_start();
     let scheme_end = rest.find(' ').unwrap_or(rest.len());
-    if !rest[..scheme_end].eq_ignore_ascii_case("bearer") {
+    if !sub(rest, ..scheme_end).eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let mut params = &rest[scheme_end..];
+    let mut params = sub(rest, scheme_end..);
     while let Some(eq) = params.find('=') {
-        let name = params[..eq].trim().trim_start_matches(',').trim();
-        let after = params[eq + 1..].trim_start();
+        let name = sub(params, ..eq).trim().trim_start_matches(',').trim();
+        let after = sub(params, eq + 1..).trim_start();
         let (value, remainder) = match after.strip_prefix('"') {
             Some(quoted) => {
                 let end = quoted.find('"')?;
-                (&quoted[..end], &quoted[end + 1..])
+                (sub(quoted, ..end), sub(quoted, end + 1..))
             }
             None => {
                 let end = after.find(',').unwrap_or(after.len());
-                (after[..end].trim(), &after[end..])
+                (sub(after, ..end).trim(), sub(after, end..))
             }
         };
         if name.eq_ignore_ascii_case("error") {

@@ -279,7 +279,10 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
     let lower = claim.get(..8).unwrap_or(claim).to_ascii_lowercase();
     let relative = !(lower.starts_with("https://") || lower.starts_with("http://"));
     let (path, url) = if !relative {
-        let after_scheme = &claim[claim.find("://").map_or(0, |i| i + 3)..];
+        // The scheme's length is known from the check above. (`find("://")` would
+        // bring the &str searcher's empty-needle branch and its formatting panic.)
+        let scheme_len = if lower.starts_with("https://") { 8 } else { 7 };
+        let after_scheme = super::text::sub(claim, scheme_len..);
         let path = after_scheme
             .split_once('/')
             .map(|(_, p)| p)

@@ -25,6 +25,35 @@ pub fn push_u64(out: &mut String, n: u64) {
     }
 }
 
+/// `&s[range]`, for a range the caller found in `s` (with `find`, `len`, ...).
+///
+/// Why not `&s[range]`: str indexing's failure path formats its panic message with
+/// `char` and `Range` `Debug`, and that alone links ~6 KB of `core::fmt` into the wasm,
+/// though the wasm panic handler never prints. Here a bad range (a bug) still panics,
+/// with a fixed message. The protocol layer denies `clippy::string_slice` to keep it so.
+#[inline]
+pub fn sub<R: core::slice::SliceIndex<str, Output = str>>(s: &str, range: R) -> &str {
+    match s.get(range) {
+        Some(part) => part,
+        None => not_a_char_boundary(),
+    }
+}
+
+/// `s.split_at(mid)` without the formatting panic path (see [`sub`]).
+#[inline]
+pub fn split_at(s: &str, mid: usize) -> (&str, &str) {
+    match s.split_at_checked(mid) {
+        Some(parts) => parts,
+        None => not_a_char_boundary(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_char_boundary() -> ! {
+    panic!("string index out of range or not on a char boundary")
+}
+
 /// The parts joined without a separator.
 pub fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -45,6 +74,17 @@ mod tests {
             push_u64(&mut s, n);
             assert_eq!(s, format!("x{n}"));
         }
+    }
+
+    #[test]
+    fn sub_and_split_at_match_indexing() {
+        let s = "a\u{e9}b";
+        assert_eq!(sub(s, ..1), &s[..1]);
+        assert_eq!(sub(s, 3..), &s[3..]);
+        assert_eq!(sub(s, 1..3), "\u{e9}");
+        assert_eq!(split_at(s, 3), s.split_at(3));
+        assert!(std::panic::catch_unwind(|| sub(s, ..2)).is_err());
+        assert!(std::panic::catch_unwind(|| split_at(s, 9)).is_err());
     }
 
     #[test]

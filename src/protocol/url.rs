@@ -133,7 +133,7 @@ impl Url {
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
     fn from_parts(scheme: String, rest: &str) -> Result<Url> {
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
+        let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(&scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
         let path = if path.is_empty() { "/" } else { path };
@@ -224,11 +224,11 @@ fn split_scheme(input: &str) -> Option<(String, &str)> {
 /// Like [`split_scheme`] but for any syntactically valid scheme (lower-cased).
 fn split_any_scheme(input: &str) -> Option<(String, &str)> {
     let colon = input.find(':')?;
-    let scheme = &input[..colon];
+    let scheme = text::sub(input, ..colon);
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
     let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    (first_ok && rest_ok).then(|| (scheme.to_ascii_lowercase(), &input[colon + 1..]))
+    (first_ok && rest_ok).then(|| (scheme.to_ascii_lowercase(), text::sub(input, colon + 1..)))
 }
 
 fn default_port(scheme: &str) -> u16 {
@@ -245,7 +245,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let close = v6.find(']').ok_or_else(invalid_url)?;
-        let inner = &v6[..close];
+        let inner = text::sub(v6, ..close);
         let ok = !inner.is_empty()
             && inner
                 .bytes()
@@ -253,7 +253,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
         if !ok {
             return Err(invalid_url());
         }
-        let after = &v6[close + 1..];
+        let after = text::sub(v6, close + 1..);
         let port = match after {
             "" => None,
             p => Some(p.strip_prefix(':').ok_or_else(invalid_url)?),
@@ -405,7 +405,7 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
             query.map(|q| percent_encode(q, QUERY_SET)),
         )
     } else {
-        let dir = &base.path[..base.path.rfind('/').map_or(0, |i| i + 1)];
+        let dir = text::sub(&base.path, ..base.path.rfind('/').map_or(0, |i| i + 1));
         let merged = text::concat(&[dir, path]);
         (
             normalize_path(&merged),
@@ -478,7 +478,7 @@ pub fn is_under(url: &str, base: &str) -> bool {
 /// `https://h/auth?tenant=t&a=b`.
 pub fn append_query(endpoint: &str, pairs: &[(&str, &str)]) -> String {
     let (head, fragment) = match endpoint.find('#') {
-        Some(i) => endpoint.split_at(i),
+        Some(i) => text::split_at(endpoint, i),
         None => (endpoint, ""),
     };
     let mut out = String::with_capacity(endpoint.len() + 64 * pairs.len());
@@ -513,7 +513,7 @@ pub fn form_encode_pairs_into(out: &mut String, pairs: &[(&str, &str)]) {
 /// (spec #39, [`super::callback::CALLBACK_PARAMS`]).
 pub fn remove_query_params(url: &str, names: &[&str]) -> String {
     let (head, fragment) = match url.find('#') {
-        Some(i) => url.split_at(i),
+        Some(i) => text::split_at(url, i),
         None => (url, ""),
     };
     let Some((before, query)) = head.split_once('?') else {
