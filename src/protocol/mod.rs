@@ -23,6 +23,7 @@ pub mod json;
 pub mod jwks;
 pub mod pkce;
 pub mod scopes;
+pub mod sha256;
 pub mod text;
 pub mod token;
 pub mod url;
