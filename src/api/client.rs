@@ -527,32 +527,21 @@ async fn logout(inner: &Shared) -> Result<()> {
     Ok(())
 }
 
-#[wasm_bindgen]
+/// Getters hand strings over as `JsValue`s (typed for TypeScript with
+/// `unchecked_return_type`): a `String` or `Option<String>` return costs each getter its
+/// own JS glue (copy out, free) and a multi-value shim in the wasm; this way all share
+/// the one string import.
+fn js_str(s: &str) -> JsValue {
+    JsValue::from_str(s)
+}
+
+fn js_opt_str(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::UNDEFINED, JsValue::from_str)
+}
+
 impl SmartClient {
-    /// The access token ("" once the session has ended).
-    #[wasm_bindgen(getter, js_name = accessToken)]
-    pub fn access_token(&self) -> String {
-        let state = self.inner.borrow();
-        state
-            .tokens
-            .as_ref()
-            .map(|t| t.access_token.clone())
-            .unwrap_or_default()
-    }
-
-    #[wasm_bindgen(getter, js_name = tokenType)]
-    pub fn token_type(&self) -> String {
-        let state = self.inner.borrow();
-        state
-            .tokens
-            .as_ref()
-            .map(|t| t.token_type.clone())
-            .unwrap_or_else(|| "Bearer".into())
-    }
-
-    /// The granted scope string: what the server granted, not what was asked (spec #46).
-    #[wasm_bindgen(getter)]
-    pub fn scope(&self) -> String {
+    /// The granted scope string, else the requested one.
+    fn scope_string(&self) -> String {
         let state = self.inner.borrow();
         state
             .tokens
@@ -560,38 +549,71 @@ impl SmartClient {
             .and_then(|t| t.scope.clone())
             .unwrap_or_else(|| state.record.requested_scope.clone())
     }
+}
 
-    #[wasm_bindgen(getter, js_name = grantedScopes)]
-    pub fn granted_scopes(&self) -> Vec<String> {
-        self.scope()
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect()
+#[wasm_bindgen]
+impl SmartClient {
+    /// The access token ("" once the session has ended).
+    #[wasm_bindgen(getter, js_name = accessToken, unchecked_return_type = "string")]
+    pub fn access_token(&self) -> JsValue {
+        let state = self.inner.borrow();
+        js_str(state.tokens.as_ref().map_or("", |t| &t.access_token))
+    }
+
+    #[wasm_bindgen(getter, js_name = tokenType, unchecked_return_type = "string")]
+    pub fn token_type(&self) -> JsValue {
+        let state = self.inner.borrow();
+        js_str(state.tokens.as_ref().map_or("Bearer", |t| &t.token_type))
+    }
+
+    /// The granted scope string: what the server granted, not what was asked (spec #46).
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn scope(&self) -> JsValue {
+        js_str(&self.scope_string())
+    }
+
+    #[wasm_bindgen(getter, js_name = grantedScopes, unchecked_return_type = "string[]")]
+    pub fn granted_scopes(&self) -> JsValue {
+        let array = js_sys::Array::new();
+        for scope in self.scope_string().split(' ').filter(|s| !s.is_empty()) {
+            array.push(&js_str(scope));
+        }
+        array.into()
     }
 
     /// Epoch milliseconds, from `expires_in` and the local clock (spec #47).
-    #[wasm_bindgen(getter, js_name = expiresAt)]
-    pub fn expires_at(&self) -> Option<f64> {
-        self.inner.borrow().expires_at_ms.map(|t| t as f64)
+    #[wasm_bindgen(getter, js_name = expiresAt, unchecked_return_type = "number | undefined")]
+    pub fn expires_at(&self) -> JsValue {
+        let at = self.inner.borrow().expires_at_ms;
+        at.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t as f64))
     }
 
     /// The FHIR base (= `aud`).
-    #[wasm_bindgen(getter, js_name = serverUrl)]
-    pub fn server_url(&self) -> String {
-        self.inner.borrow().record.fhir_base.clone()
+    #[wasm_bindgen(getter, js_name = serverUrl, unchecked_return_type = "string")]
+    pub fn server_url(&self) -> JsValue {
+        js_str(&self.inner.borrow().record.fhir_base)
     }
 
-    #[wasm_bindgen(getter, js_name = patientId)]
-    pub fn patient_id(&self) -> Option<String> {
+    #[wasm_bindgen(getter, js_name = patientId, unchecked_return_type = "string | undefined")]
+    pub fn patient_id(&self) -> JsValue {
         let state = self.inner.borrow();
-        state.tokens.as_ref()?.context.patient.clone()
+        js_opt_str(
+            state
+                .tokens
+                .as_ref()
+                .and_then(|t| t.context.patient.as_deref()),
+        )
     }
 
-    #[wasm_bindgen(getter, js_name = encounterId)]
-    pub fn encounter_id(&self) -> Option<String> {
+    #[wasm_bindgen(getter, js_name = encounterId, unchecked_return_type = "string | undefined")]
+    pub fn encounter_id(&self) -> JsValue {
         let state = self.inner.borrow();
-        state.tokens.as_ref()?.context.encounter.clone()
+        js_opt_str(
+            state
+                .tokens
+                .as_ref()
+                .and_then(|t| t.context.encounter.as_deref()),
+        )
     }
 
     #[wasm_bindgen(getter, js_name = fhirContext, unchecked_return_type = "FhirContextItem[]")]
@@ -623,34 +645,53 @@ impl SmartClient {
         array.into()
     }
 
-    #[wasm_bindgen(getter, js_name = needPatientBanner)]
-    pub fn need_patient_banner(&self) -> Option<bool> {
+    #[wasm_bindgen(getter, js_name = needPatientBanner, unchecked_return_type = "boolean | undefined")]
+    pub fn need_patient_banner(&self) -> JsValue {
         let state = self.inner.borrow();
-        state.tokens.as_ref()?.context.need_patient_banner
+        let banner = state
+            .tokens
+            .as_ref()
+            .and_then(|t| t.context.need_patient_banner);
+        banner.map_or(JsValue::UNDEFINED, JsValue::from_bool)
     }
 
-    #[wasm_bindgen(getter, js_name = smartStyleUrl)]
-    pub fn smart_style_url(&self) -> Option<String> {
+    #[wasm_bindgen(getter, js_name = smartStyleUrl, unchecked_return_type = "string | undefined")]
+    pub fn smart_style_url(&self) -> JsValue {
         let state = self.inner.borrow();
-        state.tokens.as_ref()?.context.smart_style_url.clone()
+        js_opt_str(
+            state
+                .tokens
+                .as_ref()
+                .and_then(|t| t.context.smart_style_url.as_deref()),
+        )
     }
 
-    #[wasm_bindgen(getter)]
-    pub fn intent(&self) -> Option<String> {
+    #[wasm_bindgen(getter, unchecked_return_type = "string | undefined")]
+    pub fn intent(&self) -> JsValue {
         let state = self.inner.borrow();
-        state.tokens.as_ref()?.context.intent.clone()
+        js_opt_str(
+            state
+                .tokens
+                .as_ref()
+                .and_then(|t| t.context.intent.as_deref()),
+        )
     }
 
-    #[wasm_bindgen(getter)]
-    pub fn tenant(&self) -> Option<String> {
+    #[wasm_bindgen(getter, unchecked_return_type = "string | undefined")]
+    pub fn tenant(&self) -> JsValue {
         let state = self.inner.borrow();
-        state.tokens.as_ref()?.context.tenant.clone()
+        js_opt_str(
+            state
+                .tokens
+                .as_ref()
+                .and_then(|t| t.context.tenant.as_deref()),
+        )
     }
 
-    #[wasm_bindgen(getter, js_name = idToken)]
-    pub fn id_token(&self) -> Option<String> {
+    #[wasm_bindgen(getter, js_name = idToken, unchecked_return_type = "string | undefined")]
+    pub fn id_token(&self) -> JsValue {
         let state = self.inner.borrow();
-        state.tokens.as_ref()?.id_token.clone()
+        js_opt_str(state.tokens.as_ref().and_then(|t| t.id_token.as_deref()))
     }
 
     #[wasm_bindgen(getter, js_name = idTokenClaims, unchecked_return_type = "object | undefined")]
@@ -664,9 +705,9 @@ impl SmartClient {
     }
 
     /// The user's FHIR resource URL, absolute (spec #69).
-    #[wasm_bindgen(getter, js_name = fhirUser)]
-    pub fn fhir_user(&self) -> Option<String> {
-        self.inner.borrow().fhir_user.clone()
+    #[wasm_bindgen(getter, js_name = fhirUser, unchecked_return_type = "string | undefined")]
+    pub fn fhir_user(&self) -> JsValue {
+        js_opt_str(self.inner.borrow().fhir_user.as_deref())
     }
 
     #[wasm_bindgen(getter, js_name = hasRefreshToken)]
