@@ -54,7 +54,7 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
                 .or_else(|| issue.get("diagnostics").and_then(Json::as_str))
         })
         .collect();
-    (!texts.is_empty()).then(|| texts.join("; "))
+    (!texts.is_empty()).then(|| super::text::join(&texts, "; "))
 }
 
 #[cfg(test)]

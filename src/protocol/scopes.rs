@@ -444,8 +444,12 @@ pub fn check_refresh_scope(requested: &str, granted: &str) -> Result<()> {
 /// express granular query scopes, so one of those is an `InvalidOptions` error rather
 /// than a silent widening (spec #31). Other tokens pass through unchanged.
 pub fn to_v1(scope: &str) -> Result<String> {
-    let mut out = Vec::new();
+    // Built in place: `Vec<String>::join` would bring its generic copy routine.
+    let mut out = String::new();
     for token in scope_tokens(scope)? {
+        if !out.is_empty() {
+            out.push(' ');
+        }
         match Scope::parse(token) {
             Scope::Resource(r) if r.query.is_some() => {
                 return Err(Error::new(ErrorCode::InvalidOptions).field("scope"))
@@ -459,12 +463,12 @@ pub fn to_v1(scope: &str) -> Result<String> {
                     Perms::ALL
                 };
                 r.v1 = true;
-                out.push(r.to_string());
+                out.push_str(&r.to_string());
             }
-            _ => out.push(token.to_owned()),
+            _ => out.push_str(token),
         }
     }
-    Ok(out.join(" "))
+    Ok(out)
 }
 
 #[cfg(test)]

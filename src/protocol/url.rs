@@ -530,7 +530,7 @@ pub fn remove_query_params(url: &str, names: &[&str]) -> String {
     out.push_str(before);
     if !kept.is_empty() {
         out.push('?');
-        out.push_str(&kept.join("&"));
+        out.push_str(&text::join(&kept, "&"));
     }
     out.push_str(fragment);
     out
