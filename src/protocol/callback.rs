@@ -150,19 +150,6 @@ impl TransactionRecord {
         if doc.get("v").and_then(Json::as_f64) != Some(RECORD_VERSION) {
             return Err(lost("v"));
         }
-        let req = |k: &'static str| -> Result<String> {
-            match doc.get(k).and_then(Json::as_str) {
-                Some(v) if !v.is_empty() => Ok(v.to_string()),
-                _ => Err(lost(k)),
-            }
-        };
-        let opt = |k: &'static str| -> Result<Option<String>> {
-            match doc.get(k) {
-                None | Some(Json::Null) => Ok(None),
-                Some(Json::String(v)) => Ok(Some(v.clone())),
-                Some(_) => Err(lost(k)),
-            }
-        };
         let created = doc
             .get("created_at_ms")
             .and_then(Json::as_f64)
@@ -170,19 +157,48 @@ impl TransactionRecord {
             // std-only).
             .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 9.0e15 && *n as u64 as f64 == *n)
             .ok_or_else(|| lost("created_at_ms"))?;
+        // Every member is checked first, in one loop, and only then copied out: with a
+        // `?` per member, each early return drops the members built so far, and those
+        // drop ladders were most of this function's wasm.
+        const MEMBERS: [(&str, bool); 12] = [
+            ("state", true),
+            ("code_verifier", true),
+            ("client_id", true),
+            ("redirect_uri", true),
+            ("fhir_base", true),
+            ("issuer", false),
+            ("token_endpoint", true),
+            ("revocation_endpoint", false),
+            ("jwks_uri", false),
+            ("requested_scope", true),
+            ("nonce", false),
+            ("launch", false),
+        ];
+        for (k, required) in MEMBERS {
+            let ok = match doc.get(k) {
+                Some(Json::String(v)) => !(required && v.is_empty()),
+                None | Some(Json::Null) => !required,
+                Some(_) => false,
+            };
+            if !ok {
+                return Err(lost(k));
+            }
+        }
+        let opt = |k| doc.get(k).and_then(Json::as_str).map(String::from);
+        let req = |k| opt(k).unwrap_or_default();
         let record = TransactionRecord {
-            state: req("state")?,
-            code_verifier: req("code_verifier")?,
-            client_id: req("client_id")?,
-            redirect_uri: req("redirect_uri")?,
-            fhir_base: req("fhir_base")?,
-            issuer: opt("issuer")?,
-            token_endpoint: req("token_endpoint")?,
-            revocation_endpoint: opt("revocation_endpoint")?,
-            jwks_uri: opt("jwks_uri")?,
-            requested_scope: req("requested_scope")?,
-            nonce: opt("nonce")?,
-            launch: opt("launch")?,
+            state: req("state"),
+            code_verifier: req("code_verifier"),
+            client_id: req("client_id"),
+            redirect_uri: req("redirect_uri"),
+            fhir_base: req("fhir_base"),
+            issuer: opt("issuer"),
+            token_endpoint: req("token_endpoint"),
+            revocation_endpoint: opt("revocation_endpoint"),
+            jwks_uri: opt("jwks_uri"),
+            requested_scope: req("requested_scope"),
+            nonce: opt("nonce"),
+            launch: opt("launch"),
             created_at_ms: created as u64,
             popup: doc.get("popup").and_then(Json::as_bool).unwrap_or(false),
         };
