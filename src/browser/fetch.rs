@@ -8,7 +8,7 @@ use crate::prelude::*;
 use crate::protocol::{Error, ErrorCode, Result};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{AbortController, Headers, Response};
 
 /// What the protocol layer needs of an HTTP answer.
 pub struct HttpResponse {
@@ -62,10 +62,17 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Sets one member of the `RequestInit` dictionary. A plain object filled through
+/// `Reflect.set` rather than web-sys's `RequestInit` setters: each setter (and each of
+/// the `RequestMode`/`RequestCredentials` enums) is a JS import with its own glue.
+fn put(init: &js_sys::Object, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(init, &JsValue::from_str(key), value);
+}
+
 /// Sends the request and reads the whole body as text.
 pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
     let window = super::window().ok_or_else(network_error)?;
-    let init = RequestInit::new();
+    let init = js_sys::Object::new();
     let headers = match req.init.map(|i| get(i, "headers")) {
         Some(h) if !h.is_undefined() && !h.is_null() => {
             // `new Headers(x)` takes a Headers, a record or pairs alike.
@@ -81,7 +88,7 @@ pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
         }
         let body = get(app_init, "body");
         if !body.is_undefined() {
-            init.set_body(&body);
+            put(&init, "body", &body);
         }
     }
     if !headers.has("accept").unwrap_or(false) {
@@ -89,7 +96,7 @@ pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
     }
     if let Some(body) = req.form_body {
         let _ = headers.set("content-type", "application/x-www-form-urlencoded");
-        init.set_body(&JsValue::from_str(body));
+        put(&init, "body", &JsValue::from_str(body));
     }
     if let Some(token) = req.bearer {
         let _ = headers.set(
@@ -97,17 +104,18 @@ pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
             &crate::protocol::text::concat(&["Bearer ", token]),
         );
     }
-    init.set_method(&method);
-    init.set_headers(&headers);
-    init.set_mode(RequestMode::Cors);
-    init.set_credentials(RequestCredentials::Omit);
+    put(&init, "method", &JsValue::from_str(&method));
+    put(&init, "headers", &headers);
+    put(&init, "mode", &JsValue::from_str("cors"));
+    put(&init, "credentials", &JsValue::from_str("omit"));
 
     let controller = AbortController::new().map_err(|_| network_error())?;
-    init.set_signal(Some(&controller.signal()));
+    put(&init, "signal", &controller.signal());
     let abort = controller.clone();
     let _timer = timers::set_timeout(req.timeout_ms.into(), move || abort.abort());
 
-    let outcome = JsFuture::from(window.fetch_with_str_and_init(req.url, &init)).await;
+    let outcome =
+        JsFuture::from(window.fetch_with_str_and_init(req.url, init.unchecked_ref())).await;
     let response: Response = match outcome {
         Ok(value) => value.unchecked_into(),
         Err(err) if controller.signal().aborted() || super::is_abort_error(&err) => {
