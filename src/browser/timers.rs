@@ -16,6 +16,13 @@ const MAX_DELAY_MS: u64 = 0x7fff_ffff;
 
 /// Calls `f` once after `delay_ms`, unless the returned handle is dropped first.
 pub fn set_timeout(delay_ms: u64, f: impl FnOnce() + 'static) -> Option<Timeout> {
+    set_timeout_boxed(delay_ms, alloc::boxed::Box::new(f))
+}
+
+/// The one body of [`set_timeout`]: generic, it was copied (closure glue and all) for
+/// each caller's closure type.
+#[inline(never)]
+fn set_timeout_boxed(delay_ms: u64, f: alloc::boxed::Box<dyn FnOnce()>) -> Option<Timeout> {
     let mut f = Some(f);
     let callback = Closure::<dyn FnMut()>::new(move || {
         if let Some(f) = f.take() {
