@@ -54,6 +54,16 @@ fn not_a_char_boundary() -> ! {
     panic!("string index out of range or not on a char boundary")
 }
 
+/// The value of `digits`, a string the caller has checked to hold only ASCII digits
+/// (saturating, so a long one cannot wrap). Why not `str::parse`: it brings the generic
+/// integer parser, with signs and radix handling, into the wasm.
+pub fn digits_value(digits: &str) -> u32 {
+    digits.bytes().fold(0u32, |n, b| {
+        n.saturating_mul(10)
+            .saturating_add(u32::from(b.wrapping_sub(b'0')))
+    })
+}
+
 /// The parts joined with `sep`: `[..].join(sep)` without its generic copy routine
 /// (about 1 KB of wasm for each element type).
 pub fn join(parts: &[&str], sep: &str) -> String {
@@ -98,6 +108,14 @@ mod tests {
         assert_eq!(split_at(s, 3), s.split_at(3));
         assert!(std::panic::catch_unwind(|| sub(s, ..2)).is_err());
         assert!(std::panic::catch_unwind(|| split_at(s, 9)).is_err());
+    }
+
+    #[test]
+    fn digits_value_matches_parse() {
+        for s in ["0", "7", "080", "255", "65535", "65536", "99999"] {
+            assert_eq!(digits_value(s), s.parse::<u32>().unwrap());
+        }
+        assert_eq!(digits_value("99999999999"), u32::MAX);
     }
 
     #[test]

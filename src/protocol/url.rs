@@ -57,13 +57,12 @@ pub fn form_decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| {
-                    let h = core::str::from_utf8(h).ok()?;
-                    u8::from_str_radix(h, 16).ok()
-                });
-                match hex {
-                    Some(byte) if bytes[i + 1].is_ascii_hexdigit() => {
-                        out.push(byte);
+                // Two hex digits by hand: `u8::from_str_radix` brings the generic
+                // integer parser (and accepts a sign, which a percent-escape has not).
+                let digit = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
+                match (digit(i + 1), digit(i + 2)) {
+                    (Some(hi), Some(lo)) => {
+                        out.push((hi * 16 + lo) as u8);
                         i += 2;
                     }
                     _ => out.push(b'%'),
@@ -279,8 +278,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
             if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(invalid_url());
             }
-            let n: u32 = p.parse().map_err(|_| invalid_url())?;
-            let n = u16::try_from(n).map_err(|_| invalid_url())?;
+            let n = u16::try_from(text::digits_value(p)).map_err(|_| invalid_url())?;
             (n != default_port(scheme)).then_some(n)
         }
     };
@@ -429,9 +427,10 @@ fn is_loopback_host(host: &str) -> bool {
     octets.len() == 4
         && octets[0] == "127"
         && octets.iter().all(|o| {
-            !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()) && {
-                o.parse::<u16>().is_ok_and(|n| n <= 255)
-            }
+            !o.is_empty()
+                && o.len() <= 3
+                && o.bytes().all(|b| b.is_ascii_digit())
+                && text::digits_value(o) <= 255
         })
 }
 
