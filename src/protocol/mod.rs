@@ -23,7 +23,6 @@ pub mod json;
 pub mod jwks;
 pub mod pkce;
 pub mod scopes;
-pub mod sha256;
 pub mod text;
 pub mod token;
 pub mod url;

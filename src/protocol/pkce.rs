@@ -6,6 +6,7 @@
 //! (spec #4, #25).
 
 use crate::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::base64url;
 use super::error::{Error, ErrorCode, Result};
@@ -28,7 +29,7 @@ pub fn new_state(random: &[u8; 32]) -> String {
 /// `code_challenge = BASE64URL-nopad(SHA256(ASCII(code_verifier)))` (RFC 7636 §4.2;
 /// spec #24).
 pub fn code_challenge_s256(verifier: &str) -> String {
-    base64url::encode(&super::sha256::sha256(verifier.as_bytes()))
+    base64url::encode(&Sha256::digest(verifier.as_bytes()))
 }
 
 /// Checks a verifier against RFC 7636 §4.1: 43 to 128 characters of
