@@ -19,7 +19,11 @@ mkdir -p target
 exec 9>target/.build-pkg.lock
 flock 9
 
-cargo build -q --release --target wasm32-unknown-unknown --lib
+# Panic locations embed source paths: map the build machine's folders to neutral names
+# so no path of the machine that built it ships in the package.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$cargo_home=cargo --remap-path-prefix=$PWD=smart-launch" \
+  cargo build -q --release --target wasm32-unknown-unknown --lib
 wasm="$target_dir/wasm32-unknown-unknown/release/smart_launch.wasm"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 
