@@ -118,7 +118,7 @@ fn purge_stale_records(now_ms: u64) {
 /// The synchronous steps before and after discovery are separate functions, kept out
 /// of line: inlined into the async body they would sit in its state machine, which
 /// makes that body (the largest function of the wasm) larger still.
-pub async fn prepare(opts: &AuthorizeOptions, popup: bool) -> Result<PreparedAuthorization> {
+pub async fn prepare(opts: &AuthorizeOptions) -> Result<PreparedAuthorization> {
     let plan = plan(opts)?;
     let disco_opts = DiscoveryOptions {
         allow_insecure_localhost: opts.allow_insecure_localhost,
@@ -130,7 +130,7 @@ pub async fn prepare(opts: &AuthorizeOptions, popup: bool) -> Result<PreparedAut
         opts.timeout_ms,
     )
     .await?;
-    build_request(opts, plan, &config, popup)
+    build_request(opts, plan, &config)
 }
 
 /// Who to launch against, and with which registration: what [`plan`] decides.
@@ -213,7 +213,6 @@ fn build_request(
     opts: &AuthorizeOptions,
     plan: LaunchPlan,
     config: &SmartConfiguration,
-    popup: bool,
 ) -> Result<PreparedAuthorization> {
     let LaunchPlan {
         fhir_base,
@@ -261,7 +260,6 @@ fn build_request(
         nonce,
         launch,
         created_at_ms: now,
-        popup,
     };
     storage::save(&state, &record.to_json())?;
     Ok(PreparedAuthorization {

@@ -10,7 +10,6 @@ pub use client::SmartClient;
 use crate::browser::{location, popup, storage};
 use crate::launch::{self, AuthorizeOptions, IssuerEntry};
 use crate::prelude::*;
-use crate::protocol::callback::TransactionRecord;
 use crate::protocol::{Error, ErrorCode, Result};
 use crate::session::SessionOptions;
 use crate::PageCell;
@@ -294,7 +293,7 @@ pub fn authorize(
 ) -> js_sys::Promise {
     spawn(async move {
         let (opts, _) = read_authorize_options(&options)?;
-        let prepared = launch::prepare(&opts, false).await?;
+        let prepared = launch::prepare(&opts).await?;
         location::navigate(&prepared.url, opts.target)?;
         Ok(JsValue::UNDEFINED)
     })
@@ -311,7 +310,7 @@ pub fn authorize_url(
 ) -> js_sys::Promise {
     spawn(async move {
         let (opts, _) = read_authorize_options(&options)?;
-        let prepared = launch::prepare(&opts, false).await?;
+        let prepared = launch::prepare(&opts).await?;
         let out = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&out, &"url".into(), &prepared.url.into());
         let _ = js_sys::Reflect::set(&out, &"state".into(), &prepared.state.into());
@@ -326,17 +325,31 @@ pub fn authorize_popup(
     #[wasm_bindgen(js_name = readyOptions, unchecked_optional_param_type = "ReadyOptions")]
     ready_options: JsValue,
 ) -> js_sys::Promise {
+    // The window opens now, empty, while the click that called us still counts as a
+    // user gesture: popup blockers allow nothing later, and discovery may take longer.
+    let opened = read_authorize_options(&options).and_then(|(opts, size)| {
+        let window = popup::open("about:blank", size.width, size.height)?;
+        Ok((opts, window))
+    });
     spawn(async move {
-        let (opts, size) = read_authorize_options(&options)?;
-        let ready_opts = read_ready_options(&ready_options)?;
-        let prepared = launch::prepare(&opts, true).await?;
-        let window = match popup::open(&prepared.url, size.width, size.height) {
-            Ok(w) => w,
+        let (opts, window) = opened?;
+        let prepared = match read_ready_options(&ready_options) {
+            Ok(ready_opts) => launch::prepare(&opts)
+                .await
+                .map(|prepared| (ready_opts, prepared)),
+            Err(e) => Err(e),
+        };
+        let (ready_opts, prepared) = match prepared {
+            Ok(p) => p,
             Err(e) => {
-                let _ = storage::remove(&prepared.state);
+                let _ = window.close();
                 return Err(e);
             }
         };
+        if let Err(e) = popup::navigate(&window, &prepared.url) {
+            let _ = storage::remove(&prepared.state);
+            return Err(e);
+        }
         let origin = crate::protocol::url::Url::parse(&prepared.redirect_uri)
             .map(|u| u.origin())
             .map_err(|_| Error::new(ErrorCode::InvalidOptions).field("redirectUri"))?;
@@ -371,19 +384,14 @@ pub fn ready(
     let promise = spawn(async move {
         let params = params?;
         let ready_opts = read_ready_options(&options)?;
-        // In the popup of `authorizePopup`: hand the callback to the opener, which
-        // holds the live page, and close (the record's popup flag says so).
+        // In the popup of `authorizePopup` (told by its window name): hand the callback
+        // to the opener, which holds the live page and the transaction record, and
+        // close. The message goes to this page's own origin only, so an attacker that
+        // opens the callback URL under that name learns nothing. The closing window's
+        // `ready()` never settles.
         if let Some(state) = params.state.as_deref() {
-            let popup_record = storage::pending()
-                .unwrap_or_default()
-                .into_iter()
-                .find(|(s, _)| s == state)
-                .and_then(|(_, json)| TransactionRecord::from_json(&json).ok())
-                .filter(|r| r.popup);
-            if popup_record.is_some() && popup::hand_to_opener(state, &query) {
-                // The opener's copy of the record is the one that gets consumed.
-                let _ = storage::remove(state);
-                return Err(Error::new(ErrorCode::PopupClosed).field("popup"));
+            if popup::is_authorization_popup() && popup::hand_to_opener(state, &query) {
+                core::future::pending::<()>().await;
             }
         }
         let completed = launch::complete(&params, ready_opts.timeout_ms).await?;

@@ -19,6 +19,36 @@ const MESSAGE_TYPE: &str = "smart-launch:callback";
 /// How often the opener looks whether the user closed the popup.
 const CLOSED_POLL_MS: u64 = 400;
 
+/// The name of the popup window `open` creates. It outlives the navigations to the
+/// authorization server and back, while the popup's sessionStorage (a copy taken when
+/// the window opened, before the transaction record existed) cannot tell.
+const WINDOW_NAME: &str = "smart-launch-authorize";
+
+/// Whether this page runs in the popup of `authorizePopup`: opened by another window,
+/// under the popup's name. (An EHR that opens the app in a new window gives it an
+/// opener too, but not this name.)
+pub fn is_authorization_popup() -> bool {
+    let Some(window) = super::window() else {
+        return false;
+    };
+    let has_opener = window
+        .opener()
+        .ok()
+        .is_some_and(|o| !o.is_null() && !o.is_undefined());
+    has_opener && window.name().ok().as_deref() == Some(WINDOW_NAME)
+}
+
+/// Sends an open popup to `url` (the authorization endpoint).
+pub fn navigate(popup: &Window, url: &str) -> Result<()> {
+    if popup.closed().unwrap_or(true) {
+        return Err(Error::new(ErrorCode::PopupClosed));
+    }
+    popup
+        .location()
+        .set_href(url)
+        .map_err(|_| Error::new(ErrorCode::PopupBlocked))
+}
+
 /// Opens `url` in a popup window of the given size.
 pub fn open(url: &str, width: u32, height: u32) -> Result<Window> {
     let window = super::window().ok_or_else(|| Error::new(ErrorCode::PopupBlocked))?;
@@ -28,7 +58,7 @@ pub fn open(url: &str, width: u32, height: u32) -> Result<Window> {
     features.push_str(",height=");
     push_u64(&mut features, height.into());
     window
-        .open_with_url_and_target_and_features(url, "smart-launch-authorize", &features)
+        .open_with_url_and_target_and_features(url, WINDOW_NAME, &features)
         .ok()
         .flatten()
         .ok_or_else(|| Error::new(ErrorCode::PopupBlocked))

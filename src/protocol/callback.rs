@@ -65,9 +65,6 @@ pub struct TransactionRecord {
     pub launch: Option<String>,
     /// When the authorization request was made (epoch ms, the caller's clock).
     pub created_at_ms: u64,
-    /// The authorization runs in a popup (`authorizePopup`): the callback page hands the
-    /// result to its opener instead of exchanging the code itself.
-    pub popup: bool,
 }
 
 fn redact(v: &Option<String>) -> Option<&'static str> {
@@ -131,11 +128,7 @@ impl TransactionRecord {
         }
         out.push_str(",\"created_at_ms\":");
         push_u64(&mut out, self.created_at_ms);
-        out.push_str(if self.popup {
-            ",\"popup\":true}"
-        } else {
-            ",\"popup\":false}"
-        });
+        out.push('}');
         out
     }
 
@@ -200,7 +193,6 @@ impl TransactionRecord {
             nonce: opt("nonce"),
             launch: opt("launch"),
             created_at_ms: created as u64,
-            popup: doc.get("popup").and_then(Json::as_bool).unwrap_or(false),
         };
         check_verifier(&record.code_verifier).map_err(|_| lost("code_verifier"))?;
         Ok(record)
@@ -299,6 +291,11 @@ pub fn check_callback(
     pending_exists: bool,
     now_ms: u64,
 ) -> Result<String> {
+    // No authorization response at all: the callback page was reloaded (its `code` and
+    // `state` were taken out of the URL) or opened directly. The launch is gone.
+    if params.code.is_none() && params.error.is_none() && params.state.is_none() {
+        return Err(Error::new(ErrorCode::SessionLost));
+    }
     let state = match params.state.as_deref() {
         Some(s) if !s.is_empty() => s,
         _ => return Err(Error::new(ErrorCode::StateMissing).field("state")),
@@ -363,7 +360,6 @@ mod tests {
             nonce: Some("nonce-value".into()),
             launch: Some("a+b/=c".into()),
             created_at_ms: NOW,
-            popup: false,
         }
     }
 
@@ -392,7 +388,6 @@ mod tests {
             nonce: None,
             launch: None,
             created_at_ms: 0,
-            popup: true,
             ..record()
         };
         assert_eq!(TransactionRecord::from_json(&bare.to_json()).unwrap(), bare);
@@ -522,6 +517,17 @@ mod tests {
                 code_of(check(&p, Some(&r))),
                 (ErrorCode::StateMissing, Some("state"))
             );
+        }
+    }
+
+    #[test]
+    fn a_page_without_a_response_is_a_lost_session() {
+        // spec #32: a reloaded callback page (code and state already stripped) or a
+        // visit without any authorization response: relaunch, not a state error.
+        let r = record();
+        for q in ["", "tab=2", "next=https%3A%2F%2Fevil"] {
+            let p = parse_callback(q).unwrap();
+            assert_eq!(code_of(check(&p, Some(&r))), (ErrorCode::SessionLost, None));
         }
     }
 
