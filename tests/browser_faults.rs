@@ -13,12 +13,6 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn token_posts(log: &[JsValue], grant: &str) -> usize {
-    log.iter()
-        .filter(|e| form_field(e, "grant_type").as_deref() == Some(grant))
-        .count()
-}
-
 #[wasm_bindgen_test]
 async fn every_oauth_error_on_the_redirect_is_typed() {
     // spec #35: the RFC 6749 §4.1.2.1 codes, and an unknown one, each typed; no exchange.
@@ -110,7 +104,7 @@ async fn fhir_server_errors_and_slowness_are_typed() {
     call(&client, "request", &[path])
         .await
         .expect("healthy again");
-    assert_eq!(token_posts(&log().await, "refresh_token"), 0);
+    assert_eq!(token_requests("refresh_token").await, 0);
 }
 
 #[wasm_bindgen_test]
@@ -126,7 +120,7 @@ async fn a_transient_refresh_failure_keeps_the_session() {
         let err = JsFuture::from(promise).await.expect_err("503");
         assert_eq!(code_of(&err), "token_server_error");
     }
-    assert_eq!(token_posts(&log().await, "refresh_token"), 1);
+    assert_eq!(token_requests("refresh_token").await, 1);
     assert_eq!(event_types(&events), ["refreshFailed"]);
     assert!(!prop_str(&client, "accessToken").unwrap().is_empty());
 
@@ -251,7 +245,7 @@ async fn every_token_fault_during_a_refresh_reaches_every_waiter() {
             let err = JsFuture::from(promise).await.expect_err(spec);
             assert_eq!(code_of(&err), code, "{spec}");
         }
-        assert_eq!(token_posts(&log().await, "refresh_token"), 1, "{spec}");
+        assert_eq!(token_requests("refresh_token").await, 1, "{spec}");
         let token = prop_str(&client, "accessToken").unwrap();
         assert_eq!(
             token.is_empty(),

@@ -452,11 +452,7 @@ async fn rejected_refresh_ends_the_session() {
     assert_eq!(prop_str(&client, "accessToken").as_deref(), Some(""));
     let err = call(&client, "refresh", &[]).await.expect_err("ended");
     assert_eq!(code_of(&err), "session_ended");
-    let refreshes = requests_to("/token")
-        .await
-        .iter()
-        .filter(|e| form_field(e, "grant_type").as_deref() == Some("refresh_token"))
-        .count();
+    let refreshes = token_requests("refresh_token").await;
     assert_eq!(refreshes, 1);
 }
 
@@ -474,11 +470,7 @@ async fn expired_token_on_fhir_refreshes_once_and_retries() {
         prop_str(&resource, "resourceType").as_deref(),
         Some("Patient")
     );
-    let refreshes = requests_to("/token")
-        .await
-        .iter()
-        .filter(|e| form_field(e, "grant_type").as_deref() == Some("refresh_token"))
-        .count();
+    let refreshes = token_requests("refresh_token").await;
     assert_eq!(refreshes, 1);
 }
 

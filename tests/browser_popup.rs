@@ -20,6 +20,18 @@ fn message_script(code: &str) -> String {
     )
 }
 
+/// The opener's side, running: resolves to the query, or rejects with the error code.
+fn wait_for_callback(opened: &web_sys::Window) -> js_sys::Promise {
+    let opened = opened.clone();
+    let expected_origin = origin();
+    future_to_promise(async move {
+        popup::wait_for_callback(&opened, &expected_origin, "S")
+            .await
+            .map(JsValue::from)
+            .map_err(|e| JsValue::from(e.code.as_str()))
+    })
+}
+
 /// Runs `script` inside `target`'s own realm, so its messages have `target` as source.
 fn run_in(target: &web_sys::Window, script: &str) {
     let ctor: Function = Reflect::get(target, &"Function".into())
@@ -38,16 +50,7 @@ async fn only_the_popup_at_the_exact_origin_is_heard() {
         .open_with_url_and_target("about:blank", "popup-under-test")
         .unwrap()
         .expect("popups are allowed in the test browser");
-    let expected_origin = origin();
-    let waiting = {
-        let opened = opened.clone();
-        future_to_promise(async move {
-            popup::wait_for_callback(&opened, &expected_origin, "S")
-                .await
-                .map(JsValue::from)
-                .map_err(|e| JsValue::from(e.code.as_str()))
-        })
-    };
+    let waiting = wait_for_callback(&opened);
 
     // A foreign origin (an opaque data: frame) sends a well-formed message: ignored.
     run_in(
@@ -88,16 +91,7 @@ async fn a_closed_popup_is_popup_closed() {
         .open_with_url_and_target("about:blank", "popup-closed-test")
         .unwrap()
         .expect("popups are allowed in the test browser");
-    let expected_origin = origin();
-    let waiting = {
-        let opened = opened.clone();
-        future_to_promise(async move {
-            popup::wait_for_callback(&opened, &expected_origin, "S")
-                .await
-                .map(JsValue::from)
-                .map_err(|e| JsValue::from(e.code.as_str()))
-        })
-    };
+    let waiting = wait_for_callback(&opened);
     sleep_ms(100).await;
     opened.close().unwrap();
     let err = JsFuture::from(waiting).await.expect_err("closed");

@@ -222,6 +222,23 @@ fn check_status(status: u16) -> Result<()> {
     }
 }
 
+/// The common first steps of both discovery answers: a usable FHIR base, a 2xx
+/// status, a JSON object body.
+fn read_document(
+    status: u16,
+    body: &str,
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+) -> Result<Json> {
+    check_fhir_base(fhir_base, opts)?;
+    check_status(status)?;
+    let doc = Json::parse(body).map_err(|_| invalid("body").status(status))?;
+    if doc.as_object().is_none() {
+        return Err(invalid("body").status(status));
+    }
+    Ok(doc)
+}
+
 /// Processes the `.well-known/smart-configuration` response (spec #3-#7; smart-spec.md
 /// §1.2, §1.4).
 ///
@@ -244,12 +261,7 @@ pub fn process_discovery_response(
     fhir_base: &str,
     opts: &DiscoveryOptions,
 ) -> Result<SmartConfiguration> {
-    check_fhir_base(fhir_base, opts)?;
-    check_status(status)?;
-    let doc = Json::parse(body).map_err(|_| invalid("body").status(status))?;
-    if doc.as_object().is_none() {
-        return Err(invalid("body").status(status));
-    }
+    let doc = read_document(status, body, fhir_base, opts)?;
     let mut warnings = Vec::new();
 
     let authorization_endpoint = opt_str(&doc, "authorization_endpoint")?
@@ -379,9 +391,7 @@ pub fn process_capability_statement(
     fhir_base: &str,
     opts: &DiscoveryOptions,
 ) -> Result<SmartConfiguration> {
-    check_fhir_base(fhir_base, opts)?;
-    check_status(status)?;
-    let doc = Json::parse(body).map_err(|_| invalid("body").status(status))?;
+    let doc = read_document(status, body, fhir_base, opts)?;
     let uris = doc
         .get("rest")
         .and_then(Json::as_array)

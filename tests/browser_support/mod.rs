@@ -278,3 +278,13 @@ pub fn secrets_of(client: &JsValue) -> Vec<String> {
         .filter_map(|k| prop_str(&response, k))
         .collect()
 }
+
+/// How many token requests of this grant type (`authorization_code`, `refresh_token`)
+/// the sandbox received since the last `fresh_start`.
+pub async fn token_requests(grant: &str) -> usize {
+    requests_to("/token")
+        .await
+        .iter()
+        .filter(|e| form_field(e, "grant_type").as_deref() == Some(grant))
+        .count()
+}
