@@ -62,6 +62,7 @@ const readyOptions: ReadyOptions = {
   expiringLeadSeconds: 30,
   autoRefresh: true,
   timeoutMs: 5_000,
+  verifyIdToken: true,
 };
 
 async function useClient(client: SmartClient): Promise<void> {
