@@ -17,9 +17,6 @@ use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-/// Leeway for the id_token's `exp` and `iat` against the local clock.
-const ID_TOKEN_LEEWAY_S: u64 = 300;
-
 struct Inner {
     record: TransactionRecord,
     /// `None` once the session has ended: the tokens are wiped.
@@ -100,7 +97,7 @@ fn read_id_token(
         &record.client_id,
         nonce,
         now_ms,
-        ID_TOKEN_LEEWAY_S,
+        id_token::CLOCK_LEEWAY_S,
     )?;
     let fhir_user = match claims.fhir_user.as_deref() {
         Some(claim) => Some(id_token::parse_fhir_user(claim, &record.fhir_base)?.url),

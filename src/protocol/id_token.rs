@@ -180,6 +180,11 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     })
 }
 
+/// The leeway for `exp` against the local clock: a browser's clock can be minutes off
+/// the server's (no NTP on a shared workstation), and a token refused for that would end
+/// a clinician's session for nothing. Five minutes, as common OIDC libraries use.
+pub const CLOCK_LEEWAY_S: u64 = 300;
+
 /// How far `iat` may be in the future beyond the leeway: a day.
 const MAX_IAT_SKEW_S: u64 = 24 * 3600;
 
@@ -530,6 +535,22 @@ mod tests {
         let mut c = claims("");
         c.iat = NOW_S + 2 * 24 * 3600;
         assert_eq!(field_of(check(&c)), Some("iat"));
+    }
+
+    #[test]
+    fn a_local_clock_minutes_off_is_tolerated() {
+        // spec #67: a token valid for one more minute at the server, checked by a
+        // browser whose clock runs 4 minutes fast, or 10 minutes slow, still passes;
+        // a clock 10 minutes fast sees it expired.
+        let mut c = claims("");
+        c.iat = NOW_S;
+        c.exp = NOW_S + 60;
+        let at = |offset_s: i64| (NOW_S as i64 + offset_s) as u64 * 1000;
+        let check_at =
+            |c: &IdTokenClaims, ms| validate_claims(c, ISS, "app", Some("n-1"), ms, CLOCK_LEEWAY_S);
+        assert!(check_at(&c, at(4 * 60)).is_ok());
+        assert!(check_at(&c, at(-10 * 60)).is_ok());
+        assert_eq!(check_at(&c, at(10 * 60)).unwrap_err().field, Some("exp"));
     }
 
     #[test]
