@@ -532,7 +532,14 @@ async fn short_lived_token_warns_and_refreshes_itself() {
     listener.forget();
     let (client, _) = launch_with(SCOPE, options).await;
     let first_token = prop_str(&client, "accessToken").unwrap();
-    sleep_ms(3_500).await;
+    // expiring is due at 2 s; the refresh follows at once. Poll (up to 10 s) rather
+    // than sleep a fixed time, so a loaded machine does not fail the test.
+    for _ in 0..40 {
+        if event_types(&events).iter().any(|t| t == "refreshed") {
+            break;
+        }
+        sleep_ms(250).await;
+    }
     let types = event_types(&events);
     assert_eq!(
         types.first().map(String::as_str),
