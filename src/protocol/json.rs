@@ -512,6 +512,15 @@ mod tests {
             let ours = decimal_to_f64(text.as_bytes());
             assert_eq!(ours.to_bits(), theirs.to_bits(), "{text}");
         }
+        // fuzz regression (json target): outside the exact range a number reads within
+        // a few units in the last place, and writes back to (nearly) itself.
+        for text in ["3e211", "33e-300", "12345678901234567890123e5"] {
+            let theirs: f64 = text.parse().unwrap();
+            let ours = decimal_to_f64(text.as_bytes());
+            assert!((ours - theirs).abs() <= 1e-12 * theirs.abs(), "{text}");
+            let again = decimal_to_f64(Json::Number(ours).to_string().as_bytes());
+            assert!((again - ours).abs() <= 1e-12 * ours.abs(), "{text}");
+        }
         assert!(decimal_to_f64(b"1e400").is_infinite());
         assert_eq!(decimal_to_f64(b"1e-400"), 0.0);
         assert_eq!(
