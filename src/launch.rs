@@ -98,8 +98,10 @@ pub async fn discover(
     Ok(config)
 }
 
-/// Removes transaction records past their time-to-live (spec #32).
-fn purge_stale_records(now_ms: u64) {
+/// Removes transaction records past their time-to-live (spec #32) and tells whether
+/// any live record remains, in one pass over sessionStorage.
+fn purge_stale_records(now_ms: u64) -> bool {
+    let mut live = false;
     if let Ok(pending) = storage::pending() {
         for (state, json) in pending {
             let stale = TransactionRecord::from_json(&json)
@@ -107,9 +109,12 @@ fn purge_stale_records(now_ms: u64) {
                 .unwrap_or(true);
             if stale {
                 let _ = storage::remove(&state);
+            } else {
+                live = true;
             }
         }
     }
+    live
 }
 
 /// Decides the launch (EHR or standalone), discovers, and builds the authorization
@@ -245,7 +250,7 @@ fn build_request(
     let url = authorize::authorize_url(&params)?;
 
     let now = browser::now_ms();
-    purge_stale_records(now);
+    let _ = purge_stale_records(now);
     let record = TransactionRecord {
         state: state.clone(),
         code_verifier: verifier,
@@ -301,8 +306,7 @@ pub async fn complete(params: &CallbackParams, timeout_ms: u32) -> Result<Comple
             .map_err(|_| Error::new(ErrorCode::SessionLost))?,
         None => None,
     };
-    purge_stale_records(now);
-    let pending = storage::pending().map(|p| !p.is_empty()).unwrap_or(false);
+    let pending = purge_stale_records(now);
     let code = callback::check_callback(params, record.as_ref(), pending, now)?;
     let record = record.ok_or_else(|| Error::new(ErrorCode::SessionLost))?;
     exchange(record, &code, timeout_ms).await
