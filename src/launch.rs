@@ -2,7 +2,7 @@
 //! redirect back to a token response. Each step is a protocol function; this module only
 //! sequences them with the browser effects (fetch, storage, address bar) in between.
 
-use crate::browser::{self, crypto, fetch, location, storage};
+use crate::browser::{self, crypto, fetch, location, storage, webcrypto};
 use crate::prelude::*;
 use crate::protocol::callback::{self, CallbackParams, TransactionRecord};
 use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
@@ -135,7 +135,9 @@ pub async fn prepare(opts: &AuthorizeOptions) -> Result<PreparedAuthorization> {
         opts.timeout_ms,
     )
     .await?;
-    build_request(opts, plan, &config)
+    let verifier = pkce::code_verifier(&crypto::random_32()?);
+    let digest = webcrypto::sha256(verifier.as_bytes()).await?;
+    build_request(opts, plan, &config, verifier, &digest)
 }
 
 /// Who to launch against, and with which registration: what [`plan`] decides.
@@ -218,6 +220,8 @@ fn build_request(
     opts: &AuthorizeOptions,
     plan: LaunchPlan,
     config: &SmartConfiguration,
+    verifier: String,
+    verifier_sha256: &[u8; 32],
 ) -> Result<PreparedAuthorization> {
     let LaunchPlan {
         fhir_base,
@@ -226,7 +230,6 @@ fn build_request(
         scope,
         redirect_uri,
     } = plan;
-    let verifier = pkce::code_verifier(&crypto::random_32()?);
     let state = pkce::new_state(&crypto::random_32()?);
     let wants_openid = scope.split(' ').any(|s| s == "openid");
     let nonce = if wants_openid {
@@ -242,7 +245,7 @@ fn build_request(
         scope: scope.clone(),
         state: state.clone(),
         aud,
-        code_challenge: pkce::code_challenge_s256(&verifier),
+        code_challenge: pkce::code_challenge_from_digest(verifier_sha256),
         launch: launch.clone(),
         nonce: nonce.clone(),
         allow_insecure_localhost: opts.allow_insecure_localhost,

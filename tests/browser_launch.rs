@@ -574,6 +574,29 @@ async fn no_csprng_no_launch() {
 }
 
 #[wasm_bindgen_test]
+async fn no_subtle_crypto_no_launch() {
+    // spec #24, #25, #74: the S256 challenge needs crypto.subtle (absent outside a
+    // secure context); without it the launch fails, never falling back to `plain`, and
+    // leaves no transaction record behind.
+    fresh_start().await;
+    let crypto = prop(&window(), "crypto");
+    let hide = js_sys::eval(
+        "(c) => Object.defineProperty(c, 'subtle', { value: undefined, configurable: true })",
+    )
+    .unwrap();
+    hide.unchecked_ref::<Function>()
+        .call1(&JsValue::NULL, &crypto)
+        .unwrap();
+    let result = authorize_url(standalone_options(SCOPE)).await;
+    Reflect::delete_property(crypto.unchecked_ref::<Object>(), &"subtle".into()).unwrap();
+    assert!(prop(&crypto, "subtle").is_object());
+    let err = result.expect_err("no SHA-256");
+    assert_eq!(code_of(&err), "crypto_unavailable");
+    let storage = window().session_storage().unwrap().unwrap();
+    assert_eq!(storage.length().unwrap(), 0);
+}
+
+#[wasm_bindgen_test]
 async fn verified_id_token_uses_the_discovered_jwks() {
     // spec #68: with verifyIdToken the signature is checked with the discovered JWKS.
     fresh_start().await;

@@ -1,6 +1,7 @@
-//! id_token signature verification with the browser's WebCrypto (`crypto.subtle`), so
-//! no RSA or ECDSA code ships in the wasm (spec #68). Called through `Reflect`: the two
-//! calls do not justify the web-sys SubtleCrypto bindings.
+//! The browser's WebCrypto (`crypto.subtle`): SHA-256 for the PKCE challenge (spec #24)
+//! and id_token signature verification (spec #68), so no hash, RSA or ECDSA code ships
+//! in the wasm. Called through `Reflect`: three calls do not justify the web-sys
+//! SubtleCrypto bindings.
 
 use crate::protocol::jwks::SignatureAlg;
 use crate::protocol::{Error, ErrorCode, Result};
@@ -33,6 +34,36 @@ async fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValu
         .map_err(|_| invalid("signature"))
 }
 
+/// `crypto.subtle`, or `crypto_unavailable` (no Web Crypto, or not a secure context).
+fn subtle() -> Result<JsValue> {
+    let window = super::window().ok_or_else(|| Error::new(ErrorCode::CryptoUnavailable))?;
+    Reflect::get(&window, &"crypto".into())
+        .and_then(|c| Reflect::get(&c, &"subtle".into()))
+        .ok()
+        .filter(|s| s.is_object())
+        .ok_or_else(|| Error::new(ErrorCode::CryptoUnavailable))
+}
+
+/// SHA-256 of `data` (`crypto.subtle.digest`). Fails closed with `crypto_unavailable`:
+/// there is no `plain` fallback (spec #25, #74).
+pub async fn sha256(data: &[u8]) -> Result<[u8; 32]> {
+    let unavailable = || Error::new(ErrorCode::CryptoUnavailable);
+    let digest = call(
+        &subtle()?,
+        "digest",
+        &["SHA-256".into(), Uint8Array::from(data).into()],
+    )
+    .await
+    .map_err(|_| unavailable())?;
+    let bytes = Uint8Array::new(&digest);
+    let mut out = [0u8; 32];
+    if bytes.length() != 32 {
+        return Err(unavailable());
+    }
+    bytes.copy_to(&mut out);
+    Ok(out)
+}
+
 /// True when `signature` over `signing_input` verifies with the public `jwk` (the key
 /// `protocol::jwks::select_key` chose, as a JS object).
 pub async fn verify(
@@ -41,12 +72,7 @@ pub async fn verify(
     signing_input: &str,
     signature: &[u8],
 ) -> Result<bool> {
-    let window = super::window().ok_or_else(|| Error::new(ErrorCode::CryptoUnavailable))?;
-    let subtle = Reflect::get(&window, &"crypto".into())
-        .and_then(|c| Reflect::get(&c, &"subtle".into()))
-        .ok()
-        .filter(|s| s.is_object())
-        .ok_or_else(|| Error::new(ErrorCode::CryptoUnavailable))?;
+    let subtle = subtle()?;
     let (import_alg, verify_alg) = match alg {
         SignatureAlg::Rs256 => (
             object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")]),
