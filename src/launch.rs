@@ -284,56 +284,86 @@ pub struct Completed {
     pub requested_at_ms: u64,
 }
 
-/// Reads the callback parameters of this page and takes them out of the address bar
-/// before anything else happens (spec #39).
-pub fn take_callback_params() -> Result<CallbackParams> {
-    let params = callback::parse_callback(&location::query());
+/// Takes the authorization response out of the address bar (spec #39), keeping the
+/// rest of the URL.
+pub fn clean_address_bar() {
     if let Ok(href) = location::href() {
         let clean = url::remove_query_params(&href, callback::CALLBACK_PARAMS);
         if clean != href {
             let _ = location::replace_url(&clean);
         }
     }
-    params
 }
 
-/// Validates a callback against its transaction record and exchanges the code once,
-/// at the token endpoint stored in the record (spec #32-#41, #55).
-pub async fn complete(params: &CallbackParams, timeout_ms: u32) -> Result<Completed> {
+/// A code exchange on its way: what [`begin`] sent, for [`finish`].
+pub struct Exchange {
+    record: TransactionRecord,
+    requested_at_ms: u64,
+    request: fetch::InFlight,
+}
+
+/// Validates a callback against its transaction record and sends the code exchange
+/// (spec #32-#41, #55): one POST, never retried, to the token endpoint stored in the
+/// record.
+///
+/// The token request leaves as soon as the record checks out. Consuming the record and
+/// purging stale ones (sessionStorage calls of up to a few milliseconds each, measured
+/// in the bench) follow while it is in flight, in the same task: no other code runs in
+/// between, so the record is as single-use as if it had been removed first.
+pub fn begin(params: &CallbackParams, timeout_ms: u32) -> Result<Exchange> {
     let now = browser::now_ms();
+    let started = check_and_send(params, now, timeout_ms);
+    // Single-use (spec #32): the record is gone whatever the outcome.
+    if let Some(state) = params.state.as_deref() {
+        if let Err(e) = storage::remove(state) {
+            if let Ok(exchange) = &started {
+                exchange.request.abort();
+            }
+            return Err(e);
+        }
+    }
+    let _ = purge_stale_records(now);
+    started
+}
+
+fn check_and_send(params: &CallbackParams, now: u64, timeout_ms: u32) -> Result<Exchange> {
     let record = match params.state.as_deref() {
-        Some(state) => storage::take(state)?
+        Some(state) => storage::get(state)?
             .map(|json| TransactionRecord::from_json(&json))
             .transpose()
             // An unreadable record is as good as gone.
             .map_err(|_| Error::new(ErrorCode::SessionLost))?,
         None => None,
     };
-    let pending = purge_stale_records(now);
+    // Other live records tell `state_mismatch` from `session_lost` when this one is missing.
+    let pending = record.is_none() && purge_stale_records(now);
     let code = callback::check_callback(params, record.as_ref(), pending, now)?;
     let record = record.ok_or_else(|| Error::new(ErrorCode::SessionLost))?;
-    exchange(record, &code, timeout_ms).await
-}
-
-/// The code exchange (spec #40-#42): one POST, never retried.
-pub async fn exchange(record: TransactionRecord, code: &str, timeout_ms: u32) -> Result<Completed> {
     let body = token::code_exchange_body(
-        code,
+        &code,
         &record.redirect_uri,
         &record.code_verifier,
         &record.client_id,
     );
-    let requested_at_ms = browser::now_ms();
-    let answer = fetch::send(fetch::HttpRequest::post_form(
+    let request = fetch::start(fetch::HttpRequest::post_form(
         &record.token_endpoint,
         &body,
         timeout_ms,
-    ))
-    .await?;
+    ))?;
+    Ok(Exchange {
+        record,
+        requested_at_ms: now,
+        request,
+    })
+}
+
+/// The token response of the exchange [`begin`] sent (spec #44-#55).
+pub async fn finish(exchange: Exchange) -> Result<Completed> {
+    let answer = fetch::finish(exchange.request).await?;
     let tokens = token::process_token_response(answer.status, &answer.body)?;
     Ok(Completed {
-        record,
+        record: exchange.record,
         tokens,
-        requested_at_ms,
+        requested_at_ms: exchange.requested_at_ms,
     })
 }

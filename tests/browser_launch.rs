@@ -67,6 +67,9 @@ async fn standalone_launch_reaches_the_patient() {
     assert!(form_field(post, "code_verifier").is_some_and(|v| v.len() == 43));
     assert_eq!(header(post, "authorization"), None);
     assert_eq!(header(post, "cookie"), None);
+    // spec #39: the token request leaves before the address bar is cleaned, so it must
+    // not carry the page's address (with the code in it) as a Referer.
+    assert_eq!(header(post, "referer"), None);
 
     // spec #2: discovery is a GET asking for JSON.
     let discovery = requests_to("/fhir/.well-known/smart-configuration").await;

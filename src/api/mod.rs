@@ -361,7 +361,7 @@ pub fn authorize_popup(
             }
         };
         let params = crate::protocol::callback::parse_callback(&query)?;
-        let completed = launch::complete(&params, opts.timeout_ms).await?;
+        let completed = launch::finish(launch::begin(&params, opts.timeout_ms)?).await?;
         client::SmartClient::launched(completed, ready_opts).await
     })
 }
@@ -371,7 +371,8 @@ pub fn authorize_popup(
 static READY: PageCell<Option<js_sys::Promise>> = PageCell::new(None);
 
 /// On the redirect_uri page: validates the callback, exchanges the code once and
-/// resolves to the client. `code` and `state` leave the address bar first (spec #39).
+/// resolves to the client. `code` and `state` leave the address bar as the token
+/// request leaves, before `ready()` returns (spec #39).
 #[wasm_bindgen(js_name = ready, unchecked_return_type = "Promise<SmartClient>")]
 pub fn ready(
     #[wasm_bindgen(unchecked_optional_param_type = "ReadyOptions")] options: JsValue,
@@ -379,26 +380,44 @@ pub fn ready(
     if let Some(p) = READY.with(|r| r.borrow().clone()) {
         return p;
     }
-    let query = crate::browser::location::query();
-    let params = launch::take_callback_params();
+    let started = begin_ready(&options);
     let promise = spawn(async move {
-        let params = params?;
-        let ready_opts = read_ready_options(&options)?;
-        // In the popup of `authorizePopup` (told by its window name): hand the callback
-        // to the opener, which holds the live page and the transaction record, and
-        // close. The message goes to this page's own origin only, so an attacker that
-        // opens the callback URL under that name learns nothing. The closing window's
-        // `ready()` never settles.
-        if let Some(state) = params.state.as_deref() {
-            if popup::is_authorization_popup() && popup::hand_to_opener(state, &query) {
-                core::future::pending::<()>().await;
+        let Some((exchange, ready_opts)) = started? else {
+            // This page is the popup and handed the callback over: it never settles.
+            loop {
+                core::future::pending::<()>().await
             }
-        }
-        let completed = launch::complete(&params, ready_opts.timeout_ms).await?;
+        };
+        let completed = launch::finish(exchange).await?;
         client::SmartClient::launched(completed, ready_opts).await
     });
     READY.with(|r| *r.borrow_mut() = Some(promise.clone()));
     promise
+}
+
+/// The synchronous part of `ready()`: up to the token request, sent before `ready()`
+/// returns. `None` when this page is the popup of `authorizePopup` and handed the
+/// callback to its opener.
+fn begin_ready(options: &JsValue) -> Result<Option<(launch::Exchange, ReadyOptions)>> {
+    let query = crate::browser::location::query();
+    let outcome = (|| {
+        let params = crate::protocol::callback::parse_callback(&query)?;
+        let ready_opts = read_ready_options(options)?;
+        // In the popup (told by its window name): hand the callback to the opener, which
+        // holds the live page and the transaction record. The message goes to this
+        // page's own origin only, so an attacker that opens the callback URL under that
+        // name learns nothing.
+        if let Some(state) = params.state.as_deref() {
+            if popup::is_authorization_popup() && popup::hand_to_opener(state, &query) {
+                return Ok(None);
+            }
+        }
+        launch::begin(&params, ready_opts.timeout_ms).map(|e| Some((e, ready_opts)))
+    })();
+    // `code` and `state` leave the address bar (spec #39) whatever the outcome, right
+    // after the token request left (it sends no Referer): no other code ran before.
+    launch::clean_address_bar();
+    outcome
 }
 
 /// Test hook: lets one page run several launches (browser tests do; apps never need

@@ -69,8 +69,23 @@ fn put(init: &js_sys::Object, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(init, &JsValue::from_str(key), value);
 }
 
-/// Sends the request and reads the whole body as text.
-pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
+/// A request on its way: [`start`] sent it, [`finish`] reads its answer.
+pub struct InFlight {
+    response: js_sys::Promise,
+    controller: AbortController,
+    _timer: Option<timers::Timeout>,
+}
+
+impl InFlight {
+    /// Cancels the request (its `finish` then fails with `timeout`).
+    pub fn abort(&self) {
+        self.controller.abort();
+    }
+}
+
+/// Sends the request now, synchronously, so that the caller can do other work while it
+/// is in flight.
+pub fn start(req: HttpRequest<'_>) -> Result<InFlight> {
     let window = super::window().ok_or_else(network_error)?;
     let init = js_sys::Object::new();
     let headers = match req.init.map(|i| get(i, "headers")) {
@@ -108,15 +123,30 @@ pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
     put(&init, "headers", &headers);
     put(&init, "mode", &JsValue::from_str("cors"));
     put(&init, "credentials", &JsValue::from_str("omit"));
+    // The page's address never goes to a server: on the callback page it may still
+    // hold the authorization code when the token request leaves (see launch::begin).
+    put(&init, "referrerPolicy", &JsValue::from_str("no-referrer"));
 
     let controller = AbortController::new().map_err(|_| network_error())?;
     put(&init, "signal", &controller.signal());
     let abort = controller.clone();
-    let _timer = timers::set_timeout(req.timeout_ms.into(), move || abort.abort());
+    let timer = timers::set_timeout(req.timeout_ms.into(), move || abort.abort());
+    let response = window.fetch_with_str_and_init(req.url, init.unchecked_ref());
+    Ok(InFlight {
+        response,
+        controller,
+        _timer: timer,
+    })
+}
 
-    let outcome =
-        JsFuture::from(window.fetch_with_str_and_init(req.url, init.unchecked_ref())).await;
-    let response: Response = match outcome {
+/// Waits for the answer of a request [`start`] sent and reads the whole body as text.
+pub async fn finish(flight: InFlight) -> Result<HttpResponse> {
+    let InFlight {
+        response,
+        controller,
+        _timer,
+    } = flight;
+    let response: Response = match JsFuture::from(response).await {
         Ok(value) => value.unchecked_into(),
         Err(err) if controller.signal().aborted() || super::is_abort_error(&err) => {
             return Err(Error::new(ErrorCode::Timeout))
@@ -135,4 +165,9 @@ pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
         body,
         www_authenticate,
     })
+}
+
+/// Sends the request and reads the whole body as text.
+pub async fn send(req: HttpRequest<'_>) -> Result<HttpResponse> {
+    finish(start(req)?).await
 }

@@ -30,13 +30,11 @@ pub fn save(state: &str, record_json: &str) -> Result<()> {
         .map_err(|_| failed())
 }
 
-/// Reads and deletes the record of `state`: a record is single-use (spec #32).
-pub fn take(state: &str) -> Result<Option<String>> {
-    let storage = session_storage()?;
-    let key = key(state);
-    let value = storage.get_item(&key).map_err(|_| failed())?;
-    storage.remove_item(&key).map_err(|_| failed())?;
-    Ok(value)
+/// Reads the record of `state` (the caller removes it: a record is single-use, spec #32).
+pub fn get(state: &str) -> Result<Option<String>> {
+    session_storage()?
+        .get_item(&key(state))
+        .map_err(|_| failed())
 }
 
 /// Every pending record as `(state, record_json)`.
