@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=${CARGO_TARGET_DIR:-target}
 wasm_opt=node_modules/.bin/wasm-opt
+[ -x node_modules/.bin/esbuild ] || { echo "build-pkg: node_modules/.bin/esbuild missing: run 'npm ci' (make setup)" >&2; exit 1; }
 [ -x "$wasm_opt" ] || { echo "build-pkg: $wasm_opt missing: run 'npm ci' (make setup)" >&2; exit 1; }
 
 # One build of pkg/ at a time (make test, the demo and the benchmarks may overlap).
@@ -53,6 +54,17 @@ for flavour in web bundler; do
   [ "$n" = 1 ] || { echo "build-pkg: $out/smart_launch.js exports SmartError $n times" >&2; exit 1; }
   n=$(grep -c '^export class SmartError\b' "$out/smart_launch.d.ts" || true)
   [ "$n" = 1 ] || { echo "build-pkg: $out/smart_launch.d.ts declares SmartError $n times" >&2; exit 1; }
+
+  # The glue ships minified, as fhirclient's build does: wasm-bindgen writes it with
+  # every doc comment and long local names, and an app that serves the package as is
+  # (a plain <script type="module">) downloads all of it. 7.2 -> 5.0 KB gz, measured.
+  # Exports keep their names (esbuild mangles no export and no property); the types
+  # and the docs are in the .d.ts.
+  for js in "$out"/smart_launch.js "$out"/smart_launch_bg.js "$out"/snippets/*/src/js/*.js; do
+    [ -f "$js" ] || continue
+    node_modules/.bin/esbuild --log-level=warning --minify --format=esm "$js" \
+      --outfile="$js" --allow-overwrite
+  done
 done
 
 cp pkg-template/package.json pkg-template/README.md pkg/
