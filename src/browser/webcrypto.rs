@@ -21,7 +21,8 @@ fn object(pairs: &[(&str, &str)]) -> JsValue {
     o.into()
 }
 
-async fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue> {
+/// Calls `subtle[method](...args)`; its promise.
+fn start(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<js_sys::Promise> {
     let f: Function = Reflect::get(subtle, &JsValue::from_str(method))
         .ok()
         .and_then(|f| f.dyn_into().ok())
@@ -29,7 +30,11 @@ async fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValu
     let promise = f
         .apply(subtle, &args.iter().collect::<Array>())
         .map_err(|_| invalid("signature"))?;
-    JsFuture::from(js_sys::Promise::resolve(&promise))
+    Ok(js_sys::Promise::resolve(&promise))
+}
+
+async fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue> {
+    JsFuture::from(start(subtle, method, args)?)
         .await
         .map_err(|_| invalid("signature"))
 }
@@ -44,17 +49,22 @@ fn subtle() -> Result<JsValue> {
         .ok_or_else(|| Error::new(ErrorCode::CryptoUnavailable))
 }
 
-/// SHA-256 of `data` (`crypto.subtle.digest`). Fails closed with `crypto_unavailable`:
-/// there is no `plain` fallback (spec #25, #74).
-pub async fn sha256(data: &[u8]) -> Result<[u8; 32]> {
-    let unavailable = || Error::new(ErrorCode::CryptoUnavailable);
-    let digest = call(
+/// Starts the SHA-256 of `data` (`crypto.subtle.digest`), which runs off the main
+/// thread; [`finish_sha256`] reads it. Fails closed with `crypto_unavailable`: there is
+/// no `plain` fallback (spec #25, #74).
+pub fn start_sha256(data: &[u8]) -> Result<js_sys::Promise> {
+    start(
         &subtle()?,
         "digest",
         &["SHA-256".into(), Uint8Array::from(data).into()],
     )
-    .await
-    .map_err(|_| unavailable())?;
+    .map_err(|_| Error::new(ErrorCode::CryptoUnavailable))
+}
+
+/// The digest [`start_sha256`] started.
+pub async fn finish_sha256(digest: js_sys::Promise) -> Result<[u8; 32]> {
+    let unavailable = || Error::new(ErrorCode::CryptoUnavailable);
+    let digest = JsFuture::from(digest).await.map_err(|_| unavailable())?;
     let bytes = Uint8Array::new(&digest);
     let mut out = [0u8; 32];
     if bytes.length() != 32 {
