@@ -43,6 +43,10 @@ for flavour in web bundler; do
     --remove-name-section --remove-producers-section "$wasm"
   "$wasm_opt" -Oz --strip-debug --strip-producers \
     "$out/smart_launch_bg.wasm" -o "$out/smart_launch_bg.wasm"
+  # Short import names in the wasm and the glue (the script says why).
+  glue_names="$out/smart_launch.js"
+  [ "$flavour" = bundler ] && glue_names="$out/smart_launch_bg.js"
+  node scripts/short-import-names.mjs "$out/smart_launch_bg.wasm" "$glue_names"
 
   # SmartError is defined in a wasm-bindgen snippet (src/js/smart_error.js); the
   # .d.ts declares it (typescript_custom_section), so the entry must export it.
