@@ -94,7 +94,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// The session has ended (logout, failed refresh): relaunch to continue.
     SessionEnded,
-    /// The browser offers no CSPRNG (`crypto.getRandomValues`); never falls back (spec #74).
+    /// The browser offers no CSPRNG (`crypto.getRandomValues`) or no `crypto.subtle` (not a
+    /// secure context); never falls back (spec #74).
     CryptoUnavailable,
     /// Session storage is unavailable, so the redirect flow cannot keep its record.
     StorageUnavailable,
