@@ -5,6 +5,8 @@
 #   make test    every test suite, ending with one summary line (what CI runs)
 #   make pkg     the npm package in pkg/ and its tarball
 #   make fuzz    the protocol parsers under cargo-fuzz (FUZZ_SECONDS each, default 60)
+#   make bench   the package against fhirclient (size, launch-to-ready, steady state)
+#   make size-floor  the gzip size of the protocol core alone, without the browser layer
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,7 +28,7 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT ?= 30
 export CARGO_TERM_COLOR := never
 
-.PHONY: spec-coverage help setup test test-native test-browser test-types test-e2e demo pkg fuzz clean
+.PHONY: spec-coverage help setup test test-native test-browser test-types test-e2e demo pkg fuzz clean bench size-floor
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -89,6 +91,9 @@ fuzz:
 # smart-launch against fhirclient: size, launch-to-ready, steady state (bench/README.md).
 bench: pkg
 	scripts/bench.sh
+
+size-floor: setup
+	scripts/size-floor.sh
 
 # Which tests cite each of the 80 checklist items of docs/smart-spec.md, and whether they
 # passed in the last `make test` (reads test-output/*.log).

@@ -15,7 +15,8 @@ if (!wasmPath || gluePaths.length === 0) {
   console.error("usage: short-import-names.mjs <wasm> <glue.js>...");
   process.exit(2);
 }
-const GLUE_MODULE = "./smart_launch_bg.js";
+// wasm-bindgen's module of the glue: "./<out-name>_bg.js".
+const isGlueModule = (module) => /^\.\/[\w-]+_bg\.js$/.test(module);
 
 const bytes = fs.readFileSync(wasmPath);
 let pos = 8; // magic + version
@@ -90,7 +91,7 @@ while (pos < bytes.length) {
     } else if (kind === 3) at += 2; // global: valtype, mutability
     else throw new Error(`import ${module}/${field}: unknown kind ${kind}`);
     let newField = field;
-    if (module === GLUE_MODULE) {
+    if (isGlueModule(module)) {
       newField = shortName(renames.size);
       renames.set(field, newField);
     }

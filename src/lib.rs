@@ -18,12 +18,14 @@ extern crate alloc;
 pub mod protocol;
 pub mod session;
 
-#[cfg(target_arch = "wasm32")]
+// The browser layer and the JS API; without the `browser` feature the wasm holds the
+// protocol core only (`make size-floor` measures it that way).
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
 mod launch;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod api;
 
 /// The names std's prelude would bring, taken from `alloc` so that the same code builds
@@ -39,15 +41,19 @@ pub(crate) mod prelude {
 }
 
 /// Page-lifetime state (`no_std` has no `thread_local!`): a `RefCell` in a `static`.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub(crate) struct PageCell<T>(core::cell::RefCell<T>);
 
 // SAFETY: wasm32 without the `atomics` feature runs on one thread only, so the cell is
 // never reached from two threads; a threaded build (`+atomics`) fails to compile here.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    feature = "browser",
+    not(target_feature = "atomics")
+))]
 unsafe impl<T> Sync for PageCell<T> {}
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
 impl<T> PageCell<T> {
     pub(crate) const fn new(value: T) -> Self {
         PageCell(core::cell::RefCell::new(value))
