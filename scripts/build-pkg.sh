@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/ and packs it (pkg/smart-launch-<version>.tgz):
-#   - the release wasm through wasm-bindgen, for the `web` target (plain
-#     <script type="module"> pages and bundlers without wasm support: `await init()`)
-#     and the `bundler` target (bundlers with WebAssembly ESM integration);
-#   - each wasm shrunk by wasm-opt from npm's binaryen (Debian's wasm-opt 108 breaks
-#     the output: never use it);
-#   - `SmartError` (a wasm-bindgen snippet) re-exported from each flavour's entry;
+# Builds the npm package into pkg/ and packs it (pkg/smart-launch-<version>.tgz), for
+# each flavour: `web` (plain <script type="module"> pages and bundlers without wasm
+# support: `await init()`) and `bundler` (bundlers with WebAssembly ESM integration):
+#   - the release wasm (src/steps.rs and the protocol) through wasm-bindgen, into
+#     target/pkg-build/<flavour>/, then shrunk by wasm-opt from npm's binaryen (Debian's
+#     wasm-opt 108 breaks the output: never use it) into pkg/<flavour>/;
+#   - the JS API (src/api/*.js, src/browser/*.js) bundled with wasm-bindgen's glue into
+#     one minified pkg/<flavour>/smart_launch.js by esbuild (the bundler flavour keeps the
+#     glue's smart_launch_bg.js beside it: the wasm imports it by that name);
+#   - the hand-written types of pkg-template/ as smart_launch.d.ts;
 #   - package.json and README.md of pkg-template/, the repository's LICENSE.
 # Then `npm pack`. Prints the gzip size of each flavour.
 set -euo pipefail
@@ -23,52 +26,49 @@ flock 9
 # Panic locations embed source paths: map the build machine's folders to neutral names
 # so no path of the machine that built it ships in the package.
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
-RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$cargo_home=cargo --remap-path-prefix=$PWD=smart-launch" \
+rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
+RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$cargo_home=cargo --remap-path-prefix=$rustup_home=rustup --remap-path-prefix=$PWD=smart-launch" \
   cargo build -q --release --target wasm32-unknown-unknown --lib
 wasm="$target_dir/wasm32-unknown-unknown/release/smart_launch.wasm"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 
 tarball="pkg/smart-launch-$version.tgz"
 # Up to date: nothing that goes into the package is newer than its tarball.
-if [ -f "$tarball" ] && [ -z "$(find "$wasm" Cargo.toml LICENSE pkg-template scripts/build-pkg.sh \
-      -newer "$tarball" -print -quit)" ]; then
+if [ -f "$tarball" ] && [ -z "$(find "$wasm" Cargo.toml LICENSE pkg-template src/api src/browser src/js \
+      scripts/build-pkg.sh -newer "$tarball" -print -quit)" ]; then
   echo "$tarball is up to date"
   exit 0
 fi
 
 rm -rf pkg
+esbuild=node_modules/.bin/esbuild
 for flavour in web bundler; do
+  gen="$target_dir/pkg-build/$flavour"
   out="pkg/$flavour"
-  wasm-bindgen --target "$flavour" --out-dir "$out" --out-name smart_launch \
+  rm -rf "$gen" && mkdir -p "$out"
+  wasm-bindgen --target "$flavour" --out-dir "$gen" --out-name smart_launch \
     --remove-name-section --remove-producers-section "$wasm"
   "$wasm_opt" -Oz --strip-debug --strip-producers \
-    "$out/smart_launch_bg.wasm" -o "$out/smart_launch_bg.wasm"
-  # Short import names in the wasm and the glue (the script says why).
-  glue_names="$out/smart_launch.js"
-  [ "$flavour" = bundler ] && glue_names="$out/smart_launch_bg.js"
-  node scripts/short-import-names.mjs "$out/smart_launch_bg.wasm" "$glue_names"
+    "$gen/smart_launch_bg.wasm" -o "$out/smart_launch_bg.wasm"
 
-  # SmartError is defined in a wasm-bindgen snippet (src/js/smart_error.js); the
-  # .d.ts declares it (typescript_custom_section), so the entry must export it.
-  snippet=$(cd "$out" && ls snippets/smart-launch-*/src/js/smart_error.js)
-  [ "$(echo "$snippet" | wc -l)" = 1 ] || { echo "build-pkg: expected one smart_error.js snippet in $out" >&2; exit 1; }
-  line="export { SmartError } from './$snippet';"
-  grep -qxF "$line" "$out/smart_launch.js" || echo "$line" >>"$out/smart_launch.js"
-  n=$(grep -c '^export .*\bSmartError\b' "$out/smart_launch.js" || true)
-  [ "$n" = 1 ] || { echo "build-pkg: $out/smart_launch.js exports SmartError $n times" >&2; exit 1; }
-  n=$(grep -c '^export class SmartError\b' "$out/smart_launch.d.ts" || true)
-  [ "$n" = 1 ] || { echo "build-pkg: $out/smart_launch.d.ts declares SmartError $n times" >&2; exit 1; }
+  # One file of JS, minified as fhirclient's build is: the API modules and the glue
+  # (the `web` glue finds the wasm through import.meta.url, beside itself). Exports
+  # and properties keep their names (esbuild mangles neither).
+  glue="$gen/smart_launch.js"
+  case $glue in /*) ;; *) glue="./$glue" ;; esac
+  entry=src/api/index.js
+  [ "$flavour" = web ] && entry=src/api/web.js
+  "$esbuild" "$entry" --bundle --format=esm --minify --log-level=warning \
+    --alias:smart-launch-wasm="$glue" \
+    --external:./smart_launch_bg.wasm --external:./smart_launch_bg.js \
+    --outfile="$out/smart_launch.js"
+  if [ "$flavour" = bundler ]; then
+    "$esbuild" "$gen/smart_launch_bg.js" --minify --format=esm --log-level=warning \
+      --outfile="$out/smart_launch_bg.js"
+  fi
 
-  # The glue ships minified, as fhirclient's build does: wasm-bindgen writes it with
-  # every doc comment and long local names, and an app that serves the package as is
-  # (a plain <script type="module">) downloads all of it. 7.2 -> 5.0 KB gz, measured.
-  # Exports keep their names (esbuild mangles no export and no property); the types
-  # and the docs are in the .d.ts.
-  for js in "$out"/smart_launch.js "$out"/smart_launch_bg.js "$out"/snippets/*/src/js/*.js; do
-    [ -f "$js" ] || continue
-    node_modules/.bin/esbuild --log-level=warning --minify --format=esm "$js" \
-      --outfile="$js" --allow-overwrite
-  done
+  cp pkg-template/smart_launch.d.ts "$out/smart_launch.d.ts"
+  [ "$flavour" = web ] && cat pkg-template/web-init.d.ts >>"$out/smart_launch.d.ts"
 done
 
 cp pkg-template/package.json pkg-template/README.md pkg/
@@ -83,10 +83,8 @@ node -e '
 [ -f "$tarball" ] || { echo "build-pkg: npm pack made no tarball" >&2; exit 1; }
 
 for flavour in web bundler; do
-  glue=pkg/$flavour/smart_launch.js
-  [ "$flavour" = bundler ] && glue="$glue pkg/$flavour/smart_launch_bg.js"
   # shellcheck disable=SC2086
-  gz=$(cat "pkg/$flavour/smart_launch_bg.wasm" $glue | gzip -9 | wc -c)
-  echo "pkg/$flavour: wasm + JS glue = $gz bytes gzip -9"
+  gz=$(cat pkg/$flavour/*.wasm pkg/$flavour/*.js | gzip -9 | wc -c)
+  echo "pkg/$flavour: wasm + JS = $gz bytes gzip -9"
 done
 echo "$tarball: $(wc -c <"$tarball") bytes"

@@ -49,7 +49,7 @@ impl FhirContextItem {
     }
 
     /// Parses one item; `Err(warning)` says why it is skipped.
-    fn parse(item: &Json) -> core::result::Result<Self, &'static str> {
+    pub(crate) fn parse(item: &Json) -> core::result::Result<Self, &'static str> {
         let members = match item {
             Json::String(s) if !s.is_empty() => {
                 return Ok(FhirContextItem {

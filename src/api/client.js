@@ -1,0 +1,236 @@
+// SmartClient: the launched session. Tokens live here and in its wasm Grant, in
+// memory and nowhere else (spec #72). The timing policy (events, auto-refresh,
+// single-flight) is the wasm's (src/session.rs through src/steps.rs); this class
+// carries out its steps in the browser.
+import { unwrap, wasm } from "./core.js";
+import { verifySignature } from "./launch.js";
+import * as http from "../browser/fetch.js";
+import * as storage from "../browser/storage.js";
+import { later, onWake } from "../browser/timers.js";
+import { SmartError } from "../js/smart_error.js";
+
+// Only the launch makes clients.
+const LAUNCH = Symbol("launch");
+
+/** The fhirContext items (spec #50): the wasm's normalised members over the item's
+ *  own members (identifier, extensions) from the response that carried them. */
+function contextItems(items, response) {
+  const raw = Array.isArray(response.fhirContext) ? response.fhirContext : [];
+  return items.map(({ i, ...item }) => ({ ...(raw[i] && typeof raw[i] === "object" ? raw[i] : {}), ...item }));
+}
+
+const copy = (value) => (value === undefined ? undefined : structuredClone(value));
+
+export class SmartClient {
+  #grant;
+  #record; // the transaction record's text: the endpoints, client id, issuer
+  #values; // the getters' values, as the wasm last answered them
+  #response; // every member of the token responses so far (spec #52)
+  #context = [];
+  #listeners = [];
+  #refreshing = null; // the one refresh in flight, shared by every caller (spec #63)
+  #stopTimer = null;
+  #stopWake;
+  #timeoutMs;
+  #verifyIdToken;
+
+  /** The client of a completed code exchange (`answer`: its HTTP answer). */
+  static launch(answer, exchange, options, listener) {
+    const grant = new wasm.Grant();
+    let launched;
+    try {
+      launched = unwrap(
+        grant.launch(
+          answer.status,
+          answer.body,
+          exchange.record,
+          exchange.requestedAt,
+          Date.now(),
+          options.expiringLeadMs,
+          options.autoRefresh,
+        ),
+      );
+    } catch (e) {
+      grant.free();
+      throw e;
+    }
+    return new SmartClient(LAUNCH, grant, launched, answer.body, exchange.record, options, listener);
+  }
+
+  constructor(key, grant, launched, body, record, options, listener) {
+    if (key !== LAUNCH) throw new TypeError("SmartClient comes from ready() or authorizePopup()");
+    this.#grant = grant;
+    this.#record = record;
+    this.#values = launched.client;
+    this.#response = JSON.parse(body);
+    this.#context = contextItems(launched.fhirContext, this.#response);
+    this.#timeoutMs = options.timeoutMs;
+    this.#verifyIdToken = options.verifyIdToken;
+    if (listener) this.#listeners.push({ listener });
+    this.#stopWake = onWake(() => this.#tick());
+    this.#apply(launched.step);
+  }
+
+  /** The access token ("" once the session has ended). */
+  get accessToken() { return this.#values.accessToken ?? ""; }
+  get tokenType() { return this.#values.tokenType ?? "Bearer"; }
+  /** What the server granted, not what was asked (spec #46). */
+  get scope() { return this.#values.scope; }
+  get grantedScopes() { return this.scope.split(" ").filter(Boolean); }
+  /** Epoch milliseconds, from expires_in and the local clock (spec #47). */
+  get expiresAt() { return this.#values.expiresAt; }
+  /** The FHIR base (= aud). */
+  get serverUrl() { return this.#values.serverUrl; }
+  get patientId() { return this.#values.patientId; }
+  get encounterId() { return this.#values.encounterId; }
+  get fhirContext() { return copy(this.#context); }
+  get needPatientBanner() { return this.#values.needPatientBanner; }
+  get smartStyleUrl() { return this.#values.smartStyleUrl; }
+  get intent() { return this.#values.intent; }
+  get tenant() { return this.#values.tenant; }
+  get idToken() { return this.#values.idToken; }
+  get idTokenClaims() { return copy(this.#values.idTokenClaims); }
+  /** The user's FHIR resource URL, absolute (spec #69). */
+  get fhirUser() { return this.#values.fhirUser; }
+  get hasRefreshToken() { return this.#values.hasRefreshToken ?? false; }
+  /** Every member of the last token response, extensions included (spec #52). */
+  get tokenResponse() { return copy(this.#response); }
+
+  /** Subscribes to token events; returns the function that unsubscribes. */
+  onTokenEvent(listener) {
+    if (typeof listener !== "function") throw new SmartError("invalid_options", { field: "listener" });
+    const entry = { listener };
+    this.#listeners.push(entry);
+    return () => {
+      this.#listeners = this.#listeners.filter((e) => e !== entry);
+    };
+  }
+
+  /** Refreshes the access token now. Concurrent calls share one request (spec #63). */
+  async refresh(options) {
+    const scope = options !== null && typeof options === "object" ? options.scope : undefined;
+    if (scope != null && typeof scope !== "string") throw new SmartError("invalid_options", { field: "scope" });
+    await this.#refresh(scope ?? undefined);
+  }
+
+  /** Fetches a FHIR resource; the bearer token goes only to URLs under serverUrl. */
+  async request(pathOrUrl, init) {
+    if (typeof pathOrUrl !== "string") throw new SmartError("invalid_options", { field: "pathOrUrl" });
+    // Timers may have slept: re-check the clock before each request (spec #66).
+    this.#tick();
+    if (this.#grant.needs_refresh(Date.now())) {
+      // A failed refresh is reported through refreshFailed; the request then meets the
+      // server's 401 and reports that.
+      await this.#refresh().catch(() => {});
+    }
+    const target = unwrap(this.#grant.fhir_request(pathOrUrl));
+    const withToken = target.bearer !== undefined;
+    for (let retried = false; ; retried = true) {
+      // After a refresh, the new token.
+      const bearer = withToken ? this.#values.accessToken : undefined;
+      if (withToken && !bearer) throw new SmartError("session_ended");
+      const answer = await http.send({
+        url: target.url,
+        accept: "application/fhir+json, application/json",
+        bearer,
+        init: init ?? undefined,
+        timeoutMs: this.#timeoutMs,
+      });
+      const verdict = (done) =>
+        unwrap(this.#grant.fhir_answer(answer.status, answer.wwwAuthenticate, answer.body, withToken, done));
+      if (verdict(retried) === "done") {
+        if (answer.body === "") return null;
+        try {
+          return JSON.parse(answer.body);
+        } catch {
+          return answer.body;
+        }
+      }
+      // "retry", spec #58: one refresh and one retry on an expired or revoked token;
+      // if the refresh fails, the 401 is the answer.
+      await this.#refresh().catch(() => verdict(true));
+    }
+  }
+
+  /** Ends the session: revokes the refresh token if the server offers revocation,
+   *  wipes the tokens from memory and fires `ended` (spec #80). */
+  async logout() {
+    const revocation = unwrap(this.#grant.revocation());
+    if (revocation) {
+      // Logout goes on whatever the answer: the memory is wiped either way.
+      await http
+        .send({ method: "POST", url: revocation.url, form: revocation.body, timeoutMs: this.#timeoutMs })
+        .catch(() => {});
+    }
+    try {
+      for (const [state] of storage.pending()) storage.remove(state);
+    } catch {}
+    this.#apply(JSON.parse(this.#grant.logout()));
+  }
+
+  #tick() {
+    this.#apply(JSON.parse(this.#grant.tick(Date.now())));
+  }
+
+  /** Carries out a session step: the timer, the events (after the new state is in),
+   *  and the automatic refresh. `error`: the full error of a refreshFailed event. */
+  #apply(step, error) {
+    this.#stopTimer?.();
+    this.#stopTimer = null;
+    if (step.events.some((e) => e.type === "ended")) {
+      // The session is over: nothing of it stays in memory (spec #65, #80).
+      this.#values = JSON.parse(this.#grant.snapshot());
+      this.#response = {};
+      this.#context = [];
+      this.#stopWake?.();
+      this.#stopWake = null;
+    } else if (step.wake !== null) {
+      this.#stopTimer = later(step.wake - Date.now(), () => this.#tick());
+    }
+    const listeners = this.#listeners.map((e) => e.listener);
+    for (const e of step.events) {
+      const event = e.type === "refreshFailed" ? { type: e.type, error: error ?? new SmartError(e.code) } : e;
+      for (const listener of listeners) {
+        // A throwing listener must not keep the others from hearing the event.
+        try {
+          listener(event);
+        } catch {}
+      }
+    }
+    // The session counts this refresh as in flight already; its failure is reported
+    // through refreshFailed, so the promise's own rejection is not needed here.
+    if (step.refresh) this.#startRefresh().catch(() => {});
+  }
+
+  /** Asks for a fresh token: starts the one refresh, or joins the one in flight. */
+  async #refresh(scope) {
+    const ticket = unwrap(this.#grant.begin_refresh());
+    if (ticket === "start") return this.#startRefresh(scope);
+    return this.#refreshing ?? undefined;
+  }
+
+  /** Sends the one refresh request (spec #60-#62, #64, #70); its promise is kept for
+   *  joiners. It starts a microtask later, so that the promise is in place first. */
+  #startRefresh(scope) {
+    const run = Promise.resolve().then(async () => {
+      try {
+        const request = unwrap(this.#grant.refresh_request(scope));
+        const answer = await http.send({ method: "POST", url: request.url, form: request.body, timeoutMs: this.#timeoutMs });
+        if (this.#verifyIdToken) await verifySignature(answer, this.#record, this.#timeoutMs);
+        const refreshed = unwrap(this.#grant.refresh_response(answer.status, answer.body, Date.now()));
+        this.#refreshing = null;
+        const fresh = JSON.parse(answer.body);
+        this.#values = refreshed.client;
+        this.#response = { ...this.#response, ...fresh };
+        if (refreshed.fhirContext) this.#context = contextItems(refreshed.fhirContext, fresh);
+        this.#apply(refreshed.step);
+      } catch (e) {
+        this.#refreshing = null;
+        this.#apply(JSON.parse(this.#grant.refresh_failed(e.code ?? "network_error", Date.now())), e);
+        throw e;
+      }
+    });
+    this.#refreshing = run;
+    return run;
+  }
+}

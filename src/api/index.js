@@ -1,0 +1,122 @@
+// The JS API of smart-launch (README "Using it"; types in pkg-template/smart_launch.d.ts).
+import { optionsText, unwrap, wasm } from "./core.js";
+import { SmartClient } from "./client.js";
+import { begin, cleanAddressBar, plan, prepare, verifySignature } from "./launch.js";
+import * as location from "../browser/location.js";
+import * as popup from "../browser/popup.js";
+import * as storage from "../browser/storage.js";
+import { SmartError } from "../js/smart_error.js";
+
+export { SmartClient, SmartError };
+
+/** Starts the launch: discovery, then the authorization redirect (EHR or standalone). */
+export async function authorize(options) {
+  const p = plan(options);
+  const { url } = await prepare(p);
+  location.navigate(url, p.target);
+}
+
+/** Like authorize, but returns the authorization URL and its state instead of going
+ *  there. */
+export async function authorizeUrl(options) {
+  const { url, state } = await prepare(plan(options));
+  return { url, state };
+}
+
+/** ReadyOptions: `onTokenEvent` here (a function is not JSON), the rest in the wasm. */
+function readyOptions(options) {
+  const o = options !== null && typeof options === "object" ? options : {};
+  const listener = o.onTokenEvent ?? undefined;
+  if (listener !== undefined && typeof listener !== "function") {
+    throw new SmartError("invalid_options", { field: "onTokenEvent" });
+  }
+  return { options: unwrap(wasm.ready_options(optionsText(o))), listener };
+}
+
+/** The token response of a code exchange `begin` sent (spec #44-#55), as a client;
+ *  with verifyIdToken, only once the id_token's signature checks out (spec #68). */
+async function finish(exchange, { options, listener }) {
+  const answer = await exchange.request.answer;
+  if (options.verifyIdToken) await verifySignature(answer, exchange.record, options.timeoutMs);
+  return SmartClient.launch(answer, exchange, options, listener);
+}
+
+/**
+ * Runs the authorization in a popup; this page never unloads. Resolves to the client.
+ * The window opens now, empty, while the click that called us still counts as a user
+ * gesture: popup blockers allow nothing later, and discovery may take longer.
+ */
+export function authorizePopup(options, readyOpts) {
+  let p;
+  let window;
+  try {
+    p = plan(options);
+    window = popup.open(p.width, p.height);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return (async () => {
+    let ready;
+    let authorization;
+    try {
+      ready = readyOptions(readyOpts);
+      authorization = await prepare(p);
+    } catch (e) {
+      window.close();
+      throw e;
+    }
+    let query;
+    try {
+      popup.navigate(window, authorization.url);
+      query = await popup.waitForCallback(window, p.redirectOrigin, authorization.state);
+    } catch (e) {
+      try {
+        storage.remove(authorization.state);
+      } catch {}
+      throw e;
+    }
+    const state = unwrap(wasm.callback_state(query));
+    return finish(begin(query, state, p.timeoutMs), ready);
+  })();
+}
+
+// ready() on one page always answers with the same promise: the code is exchanged once
+// (spec #40).
+let readyPromise;
+
+/**
+ * On the redirect_uri page: validates the callback, exchanges the code once and
+ * resolves to the client. `code` and `state` leave the address bar as the token request
+ * leaves, before ready() returns (spec #39).
+ */
+export function ready(options) {
+  readyPromise ??= startReady(options);
+  return readyPromise;
+}
+
+function startReady(options) {
+  let begun;
+  let failure;
+  try {
+    const query = location.query();
+    const state = unwrap(wasm.callback_state(query));
+    const ready = readyOptions(options);
+    // In the popup: hand the callback to the opener, which holds the live page and the
+    // transaction record.
+    if (!(state && popup.isAuthorizationPopup() && popup.handToOpener(state, query))) {
+      begun = { exchange: begin(query, state, ready.options.timeoutMs), ready };
+    }
+  } catch (e) {
+    failure = e;
+  }
+  // code and state leave the address bar (spec #39) whatever the outcome, right after
+  // the token request left (it sends no Referer): no other code ran before.
+  cleanAddressBar();
+  if (failure) return Promise.reject(failure);
+  // This page is the popup and handed the callback over: it never settles.
+  if (!begun) return new Promise(() => {});
+  return finish(begun.exchange, begun.ready);
+}
+
+/** The stable error codes, for apps that switch on them. */
+export const errorCodes = () => JSON.parse(wasm.error_codes());

@@ -1,0 +1,60 @@
+// The browser's Web Crypto: random bytes from crypto.getRandomValues (spec #21, #23),
+// SHA-256 for the PKCE challenge (spec #24) and id_token signature verification
+// (spec #68), so no hash, RSA or ECDSA code ships in the wasm. There is no fallback:
+// without Web Crypto (or outside a secure context, where crypto.subtle is missing) the
+// launch fails with crypto_unavailable (spec #25, #74).
+import { SmartError } from "../js/smart_error.js";
+
+const unavailable = () => new SmartError("crypto_unavailable");
+
+/** `n` bytes from the browser's CSPRNG. */
+export function randomBytes(n) {
+  try {
+    return crypto.getRandomValues(new Uint8Array(n));
+  } catch {
+    throw unavailable();
+  }
+}
+
+function subtle() {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw unavailable();
+  return subtle;
+}
+
+/** The SHA-256 of `text` (UTF-8); it runs off the main thread. */
+export async function sha256(text) {
+  try {
+    return new Uint8Array(await subtle().digest("SHA-256", new TextEncoder().encode(text)));
+  } catch {
+    throw unavailable();
+  }
+}
+
+const ALGORITHMS = {
+  RS256: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
+  ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+};
+
+const invalid = (field) => new SmartError("id_token_invalid", { field });
+
+/**
+ * True when `signature` (base64url) over `input` verifies with the public `jwk` for
+ * `alg` (the key and algorithm the wasm chose).
+ */
+export async function verify(alg, jwk, input, signature) {
+  const s = subtle();
+  const [importAlg, verifyAlg] = ALGORITHMS[alg];
+  let key;
+  try {
+    key = await s.importKey("jwk", jwk, importAlg, false, ["verify"]);
+  } catch {
+    throw invalid("jwks");
+  }
+  const bytes = Uint8Array.from(atob(signature.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  try {
+    return (await s.verify(verifyAlg, key, bytes, new TextEncoder().encode(input))) === true;
+  } catch {
+    throw invalid("signature");
+  }
+}

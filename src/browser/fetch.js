@@ -1,0 +1,64 @@
+// HTTP through the browser's fetch, with a timeout (AbortController).
+//
+// Every request is CORS mode with `credentials: "omit"`: SMART endpoints are reached
+// cross-origin, and cookies must never ride along (spec #43; client-js #82). None sends
+// a Referer: on the callback page the address may still hold the authorization code
+// when the token request leaves.
+import { SmartError } from "../js/smart_error.js";
+
+// The longest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once.
+const MAX_DELAY_MS = 0x7fffffff;
+
+/**
+ * Sends one request now, so that the caller can do other work while it is in flight.
+ * `init` is an app's own RequestInit (SmartClient.request): its method, headers and
+ * body are kept; mode, credentials and referrer policy are always ours. `bearer` goes
+ * in the Authorization header (spec #56); the caller decides where (spec #57).
+ * @returns {{ answer: Promise<{ status: number, body: string, wwwAuthenticate?: string }>,
+ *            abort(): void }}
+ */
+export function start({ method = "GET", url, accept = "application/json", form, bearer, init, timeoutMs }) {
+  let headers;
+  try {
+    headers = new Headers(init?.headers ?? undefined);
+  } catch {
+    throw new SmartError("invalid_options", { field: "init.headers" });
+  }
+  if (!headers.has("accept")) headers.set("accept", accept);
+  const options = {
+    method: typeof init?.method === "string" ? init.method : method,
+    headers,
+    mode: "cors",
+    credentials: "omit",
+    referrerPolicy: "no-referrer",
+  };
+  if (init?.body !== undefined) options.body = init.body;
+  if (form !== undefined) {
+    headers.set("content-type", "application/x-www-form-urlencoded");
+    options.body = form;
+  }
+  if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
+  const controller = new AbortController();
+  options.signal = controller.signal;
+  const timer = setTimeout(() => controller.abort(), Math.min(timeoutMs, MAX_DELAY_MS));
+  const answer = (async () => {
+    try {
+      const response = await fetch(url, options);
+      const body = await response.text();
+      const wwwAuthenticate = response.headers.get("www-authenticate") ?? undefined;
+      return { status: response.status, body, wwwAuthenticate };
+    } catch (e) {
+      const aborted = controller.signal.aborted || e?.name === "AbortError" || e?.name === "TimeoutError";
+      throw new SmartError(aborted ? "timeout" : "network_error");
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
+  // A request whose caller gave up on it (another step failed first) must not surface
+  // as an unhandled rejection; the caller that awaits it still gets the error.
+  answer.catch(() => {});
+  return { answer, abort: () => controller.abort() };
+}
+
+/** Sends the request and reads the whole answer. */
+export const send = (request) => start(request).answer;

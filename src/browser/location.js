@@ -1,0 +1,27 @@
+// The address bar, history and top-level navigation.
+import { SmartError } from "../js/smart_error.js";
+
+/** The page's full URL. */
+export const href = () => location.href;
+
+/** The query string without its leading `?`. */
+export const query = () => location.search.replace(/^\?+/, "");
+
+/** Replaces the current history entry's URL without loading anything (spec #39). */
+export function replaceUrl(url) {
+  try {
+    history.replaceState(null, "", url);
+  } catch {}
+}
+
+/** Navigates `target` ("_self", "_top" or "_parent") to `url`. */
+export function navigate(url, target) {
+  const frame = target === "_top" ? window.top : target === "_parent" ? window.parent : window;
+  try {
+    // A cross-origin top or parent can be navigated, though not read: of its Location
+    // only the href setter and replace() are reachable.
+    frame.location.href = url;
+  } catch {
+    throw new SmartError("invalid_options", { field: "target" });
+  }
+}
