@@ -6,7 +6,6 @@
 #   make pkg     the npm package in pkg/ and its tarball
 #   make fuzz    the protocol parsers under cargo-fuzz (FUZZ_SECONDS each, default 60)
 #   make bench   the package against fhirclient (size, launch-to-ready, steady state)
-#   make size-floor  the gzip size of the protocol core alone, without the browser layer
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -28,10 +27,10 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT ?= 30
 export CARGO_TERM_COLOR := never
 
-.PHONY: spec-coverage help setup test test-native test-browser test-types test-e2e demo pkg fuzz clean bench size-floor
+.PHONY: spec-coverage help setup test test-native test-browser test-types test-e2e demo pkg fuzz clean bench
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
@@ -91,9 +90,6 @@ fuzz:
 # smart-launch against fhirclient: size, launch-to-ready, steady state (bench/README.md).
 bench: pkg
 	scripts/bench.sh
-
-size-floor: setup
-	scripts/size-floor.sh
 
 # Which tests cite each of the 80 checklist items of docs/smart-spec.md, and whether they
 # passed in the last `make test` (reads test-output/*.log).

@@ -69,11 +69,8 @@ function listFiles(dir) {
 function sizes() {
   // The copy of pkg/web that the bench app serves (scripts/bench.sh), named as in pkg/web.
   const web = path.join(ROOT, "bench/apps/dist/sl/lib");
-  const ours = [
-    path.join(web, "smart_launch_bg.wasm"),
-    path.join(web, "smart_launch.js"),
-    ...listFiles(path.join(web, "snippets")),
-  ];
+  // Every file of the web flavour: the wasm and the one JS file (API and glue).
+  const ours = listFiles(web).filter((f) => /\.(wasm|js)$/.test(f));
   const fcDir = path.join(ROOT, "bench/.cache/fhirclient");
   const file = (f, base) => ({
     file: path.relative(base, f),

@@ -46,7 +46,7 @@ cp bench/apps/fc/*.html bench/apps/fc/*.js "$dist/fc/"
 mkdir -p target
 (
   flock 9
-  cp -r pkg/web/smart_launch.js pkg/web/smart_launch_bg.wasm pkg/web/snippets "$dist/sl/lib/"
+  cp pkg/web/*.js pkg/web/*.wasm "$dist/sl/lib/"
 ) 9>target/.build-pkg.lock
 cp "$cache/fhirclient/fhir-client.pure.min.js" "$dist/fc/lib/"
 
