@@ -17,14 +17,6 @@ WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := test-output
 
-# The browser tests' page is served on a fixed origin, registered with the sandbox as a
-# client, so token and FHIR requests pass the sandbox's per-client CORS check.
-BROWSER_TEST_ADDRESS := 127.0.0.1:9402
-BROWSER_TEST_SANDBOX_PORT := 9410
-export CHROMEDRIVER := /usr/bin/chromedriver
-export WASM_BINDGEN_TEST_WEBDRIVER_JSON := $(CURDIR)/tests/webdriver.json
-export WASM_BINDGEN_TEST_TIMEOUT ?= 120
-export WASM_BINDGEN_TEST_DRIVER_TIMEOUT ?= 30
 export CARGO_TERM_COLOR := never
 
 .PHONY: spec-coverage help setup test test-native test-browser test-types test-e2e demo pkg fuzz clean bench
@@ -39,9 +31,9 @@ setup:
 	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --locked \
 	    || cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)"; \
 	fi
-	@# Debian's chromium and its driver (never a downloaded browser; never Debian's binaryen).
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	@# Debian's chromium (never a downloaded browser; never Debian's binaryen).
+	@if ! command -v chromium >/dev/null; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi
 	@# JS dev tools: wasm-opt from npm's binaryen, playwright-core, typescript.
 	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
@@ -61,14 +53,9 @@ test: setup
 test-native:
 	cargo test --workspace
 
-test-browser:
-	@if ls tests/browser_*.rs >/dev/null 2>&1; then \
-	  scripts/with-sandbox.sh $(BROWSER_TEST_SANDBOX_PORT) \
-	    --client smart-launch-test=http://$(BROWSER_TEST_ADDRESS)/callback -- \
-	    env WASM_BINDGEN_TEST_ADDRESS=$(BROWSER_TEST_ADDRESS) \
-	        SMART_SANDBOX_URL=http://127.0.0.1:$(BROWSER_TEST_SANDBOX_PORT) \
-	    cargo test --target $(WASM_TARGET) $$(for f in tests/browser_*.rs; do printf -- '--test %s ' "$$(basename $$f .rs)"; done); \
-	else echo "no browser tests yet"; fi
+# The built package's public JS API in Chromium against the sandbox (tests/browser).
+test-browser: pkg
+	scripts/browser-tests.sh
 
 pkg: setup
 	scripts/build-pkg.sh

@@ -99,11 +99,11 @@ def collect():
             dirnames[:] = [d for d in dirnames if d != "node_modules"]
             for name in files:
                 path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, ROOT).split(os.sep)
                 if name.endswith(".rs"):
-                    s = suite or ("browser" if name.startswith("browser_") else "native")
-                    tests.update(rust_tests(path, s))
-                elif name.endswith((".mjs", ".js", ".ts")) and "e2e" in dirpath:
-                    tests.update(js_tests(path, "e2e"))
+                    tests.update(rust_tests(path, suite or "native"))
+                elif name.endswith(".test.mjs") and rel[:2] in (["tests", "e2e"], ["tests", "browser"]):
+                    tests.update(js_tests(path, rel[1]))
     return tests
 
 
@@ -121,14 +121,15 @@ def results():
         run = subprocess.run(["cargo", "test", "--lib"], cwd=ROOT, capture_output=True, text=True)
         native = run.stdout + run.stderr
     status = {}
-    for suite, log in (("native", native), ("browser", read(os.path.join(OUT, "browser.log")))):
-        for name, verdict in re.findall(r"^test (\S+) \.\.\. (ok|FAILED|FAIL)", log or "", re.M):
-            short = name.rsplit("::", 1)[-1]
-            ok = verdict == "ok"
-            status[(suite, short)] = status.get((suite, short), True) and ok
-    e2e = read(os.path.join(OUT, "e2e.log")) or ""
-    for verdict, name in re.findall(r"^\s*(ok|not ok) \d+ - (.+?)(?: # .*)?$", e2e, re.M):
-        status[("e2e", name.strip())] = verdict == "ok"
+    for name, verdict in re.findall(r"^test (\S+) \.\.\. (ok|FAILED|FAIL)", native or "", re.M):
+        short = name.rsplit("::", 1)[-1]
+        ok = verdict == "ok"
+        status[("native", short)] = status.get(("native", short), True) and ok
+    # node's test runner, TAP reporter (`ok 3 - name`, `not ok 4 - name # ...`).
+    for suite in ("browser", "e2e"):
+        log = read(os.path.join(OUT, f"{suite}.log")) or ""
+        for verdict, name in re.findall(r"^\s*(ok|not ok) \d+ - (.+?)(?: # .*)?$", log, re.M):
+            status[(suite, name.strip())] = verdict == "ok"
     return status
 
 

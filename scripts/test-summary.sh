@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Adds up the passed/failed counts of every suite's log into one closing line.
-# Reads cargo's and wasm-bindgen-test's "test result:" lines and node's test runner
-# ("# pass N" / "# fail N" / "# skipped N").
+# Reads cargo's "test result:" lines and node's test runner ("# pass N" / "# fail N" /
+# "# skipped N", TAP reporter).
 set -uo pipefail
 awk '
   /test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed; [0-9]+ ignored/ {

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchPersistentChromium } from "../support/chromium.mjs";
 
 export const SANDBOX = process.env.E2E_SANDBOX ?? "http://127.0.0.1:9420";
 export const APP = process.env.E2E_APP ?? "http://127.0.0.1:9421";
@@ -17,26 +17,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const OUT = join(root, "test-output", "e2e");
 mkdirSync(OUT, { recursive: true });
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
-
 /** Debian's Chromium with a fresh profile folder (removed by `close`). */
 export async function launchBrowser() {
   const profile = mkdtempSync(join(tmpdir(), "smart-launch-e2e-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 960 },
-  });
+  const context = await launchPersistentChromium(profile, { viewport: { width: 1280, height: 960 } });
   return {
     context,
     async close() {
