@@ -14,7 +14,6 @@ import {
   FHIR,
   REDIRECT_URI,
   SANDBOX,
-  SCOPE,
   T,
   assertError,
   assertNoTokenStored,
