@@ -51,6 +51,9 @@ export function authorizePopup(options, readyOpts) {
   let window;
   try {
     p = plan(options);
+    // The callback page hands its answer to this page by postMessage to its own origin
+    // only (spec #77): a redirect URI on another origin could never be heard.
+    if (p.redirectOrigin !== location.origin()) throw new SmartError("invalid_options", { field: "redirectUri" });
     window = popup.open(p.width, p.height);
   } catch (e) {
     return Promise.reject(e);

@@ -4,6 +4,9 @@ import { SmartError } from "../js/smart_error.js";
 /** The page's full URL. */
 export const href = () => location.href;
 
+/** The page's origin, e.g. `https://app.example`. */
+export const origin = () => location.origin;
+
 /** The query string without its leading `?`. */
 export const query = () => location.search.replace(/^\?+/, "");
 

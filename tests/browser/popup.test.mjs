@@ -108,3 +108,20 @@ test("a closed popup is popup_closed", T, async () => {
   assertError(await page.evaluate(() => window.harness.popup), "popup_closed", "closed");
   assert.deepEqual(await requestsTo("/token"), []);
 });
+
+test("a redirect URI on another origin is refused before the popup opens", T, async () => {
+  // spec #77: the hand-off goes to the callback page's own origin only, so a popup
+  // launch whose redirect URI is elsewhere could never be heard: a configuration error.
+  const page = await freshStart();
+  const options = { ...standaloneOptions(), redirectUri: `${SANDBOX}/callback.html` };
+  await page.evaluate((o) => {
+    window.harness.popupOptions = o;
+  }, options);
+  const pages = page.context().pages().length;
+  await page.click("#popup");
+  const outcome = await page.evaluate(() => window.harness.popup);
+  assertError(outcome, "invalid_options", "another origin");
+  assert.equal(outcome.error.field, "redirectUri");
+  assert.equal(page.context().pages().length, pages, "a popup opened");
+  assert.deepEqual(await requestsTo("/fhir/.well-known/smart-configuration"), []);
+});
