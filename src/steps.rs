@@ -8,12 +8,14 @@
 //! to store and what to tell the app. So every decision of a launch is natively
 //! testable, and the wasm needs no browser binding at all.
 //!
-//! Why JSON text across the boundary: one `String` in or out is the cheapest thing
-//! wasm-bindgen passes (a copy, no per-field glue), and the browser's `JSON.parse` reads
-//! it. Every answer is an envelope, `{"ok":<value>}` or `{"error":{...}}` (the members
-//! of a `SmartError`), which the JS side unwraps in one place (`src/api/core.js`).
-//! Numbers that are instants are epoch milliseconds as `f64` (JS numbers; a `u64`
-//! would cross as a `BigInt`).
+//! The wasm exports two entry points only, [`step`] and [`Grant::call`]: each runs a
+//! step by name, with its arguments as a JSON array, and answers JSON text. wasm-bindgen
+//! writes a JS wrapper per export (string copies in and out, frees), and one per step
+//! was 1.6 KB gz of the package; one string in and one out is the cheapest thing it
+//! passes, and the browser's `JSON.parse` reads the answer. Every answer is an envelope,
+//! `{"ok":<value>}` or `{"error":{...}}` (the members of a `SmartError`), which the JS
+//! side unwraps in one place (`src/api/core.js`). Instants are epoch milliseconds (JS
+//! numbers). The steps are plain functions too, which the native tests call.
 
 use crate::prelude::*;
 use crate::protocol::callback::{self, CallbackParams, TransactionRecord};
@@ -201,6 +203,72 @@ fn issuer_entries(obj: &Json) -> Result<Vec<IssuerEntry>> {
     Ok(entries)
 }
 
+// --- the entry point --------------------------------------------------------------
+
+/// The arguments of a step: a JSON array from the JS side (`src/api/core.js`). The JS
+/// side is this crate's own code, so a missing or mistyped argument is a bug there; it
+/// reads as empty, which every step refuses.
+struct Args(Vec<Json>);
+
+impl Args {
+    fn parse(text: &str) -> Args {
+        match Json::parse(text) {
+            Ok(Json::Array(items)) => Args(items),
+            _ => Args(Vec::new()),
+        }
+    }
+
+    fn str(&self, i: usize) -> &str {
+        self.0.get(i).and_then(Json::as_str).unwrap_or("")
+    }
+
+    fn opt_string(&self, i: usize) -> Option<String> {
+        self.0.get(i).and_then(Json::as_str).map(String::from)
+    }
+
+    fn num(&self, i: usize) -> f64 {
+        self.0.get(i).and_then(Json::as_f64).unwrap_or(0.0)
+    }
+
+    fn status(&self, i: usize) -> u16 {
+        self.num(i) as u16
+    }
+
+    fn flag(&self, i: usize) -> bool {
+        self.0.get(i).and_then(Json::as_bool).unwrap_or(false)
+    }
+}
+
+fn bool_answer(value: bool) -> String {
+    answer(Ok(String::from(if value { "true" } else { "false" })))
+}
+
+/// Runs the step `name` (one of the functions below) with `args`, a JSON array of its
+/// arguments, and `bytes`: the random bytes of `code_verifier`, the digest and random
+/// bytes of `authorization`.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+pub fn step(name: &str, args: &str, bytes: &[u8]) -> String {
+    let a = Args::parse(args);
+    match name {
+        "plan" => plan(a.str(0), a.str(1), a.str(2)),
+        "discover" => discover(a.status(0), a.str(1), a.str(2), a.flag(3), a.flag(4)),
+        "code_verifier" => code_verifier(bytes),
+        "authorization" => {
+            let (digest, random) = bytes.split_at(bytes.len().min(32));
+            authorization(a.str(0), a.str(1), a.str(2), digest, random, a.num(3))
+        }
+        "record_is_live" => bool_answer(record_is_live(a.str(0), a.num(1))),
+        "callback_state" => callback_state(a.str(0)),
+        "code_exchange" => code_exchange(a.str(0), a.opt_string(1), a.flag(2), a.num(3)),
+        "clean_url" => answer(Ok(json_str(&clean_url(a.str(0))))),
+        "ready_options" => ready_options(a.str(0)),
+        "signature_check" => signature_check(a.status(0), a.str(1), a.str(2)),
+        "jwks_key" => jwks_key(a.status(0), a.str(1), a.str(2), a.opt_string(3)),
+        "error_codes" => answer(Ok(error_codes())),
+        _ => answer(Err(invalid("step"))),
+    }
+}
+
 // --- the launch page --------------------------------------------------------------
 
 /// Decides the launch before any network call (spec #11-#19): EHR launch when the page
@@ -213,7 +281,6 @@ fn issuer_entries(obj: &Json) -> Result<Vec<IssuerEntry>> {
 /// `fhirBase`, `launch`, `clientId`, `scope`, `redirectUri`, `redirectOrigin`, `aud`,
 /// `discoveryUrl`, `metadataUrl`, `target`, `width`, `height`, `timeoutMs`,
 /// `allowInsecureLocalhost`, `legacyCapabilityStatement`.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn plan(options: &str, page_href: &str, page_query: &str) -> String {
     answer(make_plan(options, page_href, page_query))
 }
@@ -311,7 +378,6 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
 /// explicit legacy opt-in, spec #10). Answers what the launch needs of it
 /// (`authorization_endpoint`, `token_endpoint`, `issuer`, `revocation_endpoint`,
 /// `jwks_uri`), which the JS side caches for the page and passes to [`authorization`].
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn discover(
     status: u16,
     body: &str,
@@ -352,7 +418,6 @@ fn random_32(bytes: &[u8]) -> Result<[u8; 32]> {
 
 /// The PKCE `code_verifier` of 32 bytes from `crypto.getRandomValues` (spec #23): the
 /// JS side hashes it with `crypto.subtle.digest` while discovery is in flight.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn code_verifier(random: &[u8]) -> String {
     answer(random_32(random).map(|r| json_str(&pkce::code_verifier(&r))))
 }
@@ -362,7 +427,6 @@ pub fn code_verifier(random: &[u8]) -> String {
 /// and, with `openid`, the `nonce`; `digest` is the SHA-256 of `verifier`.
 /// Answers `url`, `state`, and `record`: the text to keep in sessionStorage under the
 /// state (it holds no token).
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn authorization(
     plan: &str,
     config: &str,
@@ -442,7 +506,6 @@ fn make_authorization(
 
 /// Whether a stored transaction record is still good: readable and younger than its
 /// time-to-live (spec #32). The JS side removes the others.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn record_is_live(record: &str, now: f64) -> bool {
     TransactionRecord::from_json(record).is_ok_and(|r| !r.is_expired(ms(now)))
 }
@@ -452,7 +515,6 @@ pub fn record_is_live(record: &str, now: f64) -> bool {
 /// The `state` of the page's authorization response, `null` without one (a malformed
 /// response is `callback_invalid`). Tells the JS side which record to read, and the
 /// popup which launch its callback belongs to.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn callback_state(query: &str) -> String {
     answer(
         callback::parse_callback(query).map(|p| match p.state.as_deref() {
@@ -466,7 +528,6 @@ pub fn callback_state(query: &str) -> String {
 /// code exchange to send (spec #40-#43): `url` (the token endpoint stored in the
 /// record) and the form `body`. `record` is what sessionStorage held under the state
 /// (`undefined` when nothing); `pending`: whether other live records exist.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn code_exchange(query: &str, record: Option<String>, pending: bool, now: f64) -> String {
     answer(make_code_exchange(
         query,
@@ -503,14 +564,12 @@ fn make_code_exchange(
 }
 
 /// The page URL without the authorization response's parameters (spec #39).
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn clean_url(href: &str) -> String {
     url::remove_query_params(href, callback::CALLBACK_PARAMS)
 }
 
 /// Reads `ReadyOptions` (but `onTokenEvent`, which the JS side checks): `timeoutMs`,
 /// `verifyIdToken`, and the session policy `expiringLeadMs`, `autoRefresh`.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn ready_options(options: &str) -> String {
     answer(make_ready_options(options))
 }
@@ -545,7 +604,6 @@ fn make_ready_options(options: &str) -> Result<String> {
 /// The token's own `iss` is compared with the discovered issuer first; nothing the
 /// token names is ever fetched. A token response the launch would refuse anyway gives
 /// that error first.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn signature_check(status: u16, body: &str, record: &str) -> String {
     answer(make_signature_check(status, body, record))
 }
@@ -575,7 +633,6 @@ fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String>
 
 /// The one public key of a JWKS answer that may verify a token signed with `alg` and
 /// header `kid` (spec #68), as a JWK for `crypto.subtle.importKey`.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn jwks_key(status: u16, body: &str, alg: &str, kid: Option<String>) -> String {
     answer(make_jwks_key(status, body, alg, kid.as_deref()))
 }
@@ -598,7 +655,6 @@ fn make_jwks_key(status: u16, body: &str, alg: &str, kid: Option<&str>) -> Resul
 }
 
 /// The stable error codes (README "Error codes"), as a JSON array.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn error_codes() -> String {
     let mut out = String::from("[");
     for (i, code) in ErrorCode::ALL.iter().enumerate() {
@@ -647,6 +703,46 @@ pub struct Grant {
 impl Default for Grant {
     fn default() -> Self {
         Grant::new()
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+impl Grant {
+    /// An empty grant; its `launch` step fills it.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen(constructor))]
+    pub fn create() -> Grant {
+        Grant::new()
+    }
+
+    /// Runs the grant's step `name` (one of its methods) with `args`, a JSON array of
+    /// its arguments (see [`step`]).
+    pub fn call(&mut self, name: &str, args: &str) -> String {
+        let a = Args::parse(args);
+        match name {
+            "launch" => self.launch(
+                a.status(0),
+                a.str(1),
+                a.str(2),
+                a.num(3),
+                a.num(4),
+                a.num(5),
+                a.flag(6),
+            ),
+            "snapshot" => answer(Ok(self.snapshot())),
+            "tick" => answer(Ok(self.tick(a.num(0)))),
+            "begin_refresh" => self.begin_refresh(),
+            "refresh_request" => self.refresh_request(a.opt_string(0)),
+            "refresh_response" => self.refresh_response(a.status(0), a.str(1), a.num(2)),
+            "refresh_failed" => answer(Ok(self.refresh_failed(a.str(0), a.num(1)))),
+            "needs_refresh" => bool_answer(self.needs_refresh(a.num(0))),
+            "fhir_request" => self.fhir_request(a.str(0)),
+            "fhir_answer" => {
+                self.fhir_answer(a.status(0), a.opt_string(1), a.str(2), a.flag(3), a.flag(4))
+            }
+            "revocation" => self.revocation(),
+            "logout" => answer(Ok(self.logout())),
+            _ => answer(Err(invalid("step"))),
+        }
     }
 }
 
@@ -864,10 +960,8 @@ impl Grant {
     }
 }
 
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 impl Grant {
     /// An empty grant; [`Grant::launch`] fills it.
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen(constructor))]
     pub fn new() -> Grant {
         Grant {
             live: None,

@@ -2,7 +2,7 @@
 // memory and nowhere else (spec #72). The timing policy (events, auto-refresh,
 // single-flight) is the wasm's (src/session.rs through src/steps.rs); this class
 // carries out its steps in the browser.
-import { unwrap, wasm } from "./core.js";
+import { Grant } from "./core.js";
 import { verifySignature } from "./launch.js";
 import * as http from "../browser/fetch.js";
 import * as storage from "../browser/storage.js";
@@ -36,19 +36,18 @@ export class SmartClient {
 
   /** The client of a completed code exchange (`answer`: its HTTP answer). */
   static launch(answer, exchange, options, listener) {
-    const grant = new wasm.Grant();
+    const grant = new Grant();
     let launched;
     try {
-      launched = unwrap(
-        grant.launch(
-          answer.status,
-          answer.body,
-          exchange.record,
-          exchange.requestedAt,
-          Date.now(),
-          options.expiringLeadMs,
-          options.autoRefresh,
-        ),
+      launched = grant.step(
+        "launch",
+        answer.status,
+        answer.body,
+        exchange.record,
+        exchange.requestedAt,
+        Date.now(),
+        options.expiringLeadMs,
+        options.autoRefresh,
       );
     } catch (e) {
       grant.free();
@@ -118,12 +117,12 @@ export class SmartClient {
     if (typeof pathOrUrl !== "string") throw new SmartError("invalid_options", { field: "pathOrUrl" });
     // Timers may have slept: re-check the clock before each request (spec #66).
     this.#tick();
-    if (this.#grant.needs_refresh(Date.now())) {
+    if (this.#grant.step("needs_refresh", Date.now())) {
       // A failed refresh is reported through refreshFailed; the request then meets the
       // server's 401 and reports that.
       await this.#refresh().catch(() => {});
     }
-    const target = unwrap(this.#grant.fhir_request(pathOrUrl));
+    const target = this.#grant.step("fhir_request", pathOrUrl);
     const withToken = target.bearer !== undefined;
     for (let retried = false; ; retried = true) {
       // After a refresh, the new token.
@@ -137,7 +136,7 @@ export class SmartClient {
         timeoutMs: this.#timeoutMs,
       });
       const verdict = (done) =>
-        unwrap(this.#grant.fhir_answer(answer.status, answer.wwwAuthenticate, answer.body, withToken, done));
+        this.#grant.step("fhir_answer", answer.status, answer.wwwAuthenticate, answer.body, withToken, done);
       if (verdict(retried) === "done") {
         if (answer.body === "") return null;
         try {
@@ -155,7 +154,7 @@ export class SmartClient {
   /** Ends the session: revokes the refresh token if the server offers revocation,
    *  wipes the tokens from memory and fires `ended` (spec #80). */
   async logout() {
-    const revocation = unwrap(this.#grant.revocation());
+    const revocation = this.#grant.step("revocation");
     if (revocation) {
       // Logout goes on whatever the answer: the memory is wiped either way.
       await http
@@ -165,11 +164,11 @@ export class SmartClient {
     try {
       for (const [state] of storage.pending()) storage.remove(state);
     } catch {}
-    this.#apply(JSON.parse(this.#grant.logout()));
+    this.#apply(this.#grant.step("logout"));
   }
 
   #tick() {
-    this.#apply(JSON.parse(this.#grant.tick(Date.now())));
+    this.#apply(this.#grant.step("tick", Date.now()));
   }
 
   /** Carries out a session step: the timer, the events (after the new state is in),
@@ -179,7 +178,7 @@ export class SmartClient {
     this.#stopTimer = null;
     if (step.events.some((e) => e.type === "ended")) {
       // The session is over: nothing of it stays in memory (spec #65, #80).
-      this.#values = JSON.parse(this.#grant.snapshot());
+      this.#values = this.#grant.step("snapshot");
       this.#response = {};
       this.#context = [];
       this.#stopWake?.();
@@ -204,7 +203,7 @@ export class SmartClient {
 
   /** Asks for a fresh token: starts the one refresh, or joins the one in flight. */
   async #refresh(scope) {
-    const ticket = unwrap(this.#grant.begin_refresh());
+    const ticket = this.#grant.step("begin_refresh");
     if (ticket === "start") return this.#startRefresh(scope);
     return this.#refreshing ?? undefined;
   }
@@ -214,10 +213,10 @@ export class SmartClient {
   #startRefresh(scope) {
     const run = Promise.resolve().then(async () => {
       try {
-        const request = unwrap(this.#grant.refresh_request(scope));
+        const request = this.#grant.step("refresh_request", scope);
         const answer = await http.send({ method: "POST", url: request.url, form: request.body, timeoutMs: this.#timeoutMs });
         if (this.#verifyIdToken) await verifySignature(answer, this.#record, this.#timeoutMs);
-        const refreshed = unwrap(this.#grant.refresh_response(answer.status, answer.body, Date.now()));
+        const refreshed = this.#grant.step("refresh_response", answer.status, answer.body, Date.now());
         this.#refreshing = null;
         const fresh = JSON.parse(answer.body);
         this.#values = refreshed.client;
@@ -226,7 +225,7 @@ export class SmartClient {
         this.#apply(refreshed.step);
       } catch (e) {
         this.#refreshing = null;
-        this.#apply(JSON.parse(this.#grant.refresh_failed(e.code ?? "network_error", Date.now())), e);
+        this.#apply(this.#grant.step("refresh_failed", e.code ?? "network_error", Date.now()), e);
         throw e;
       }
     });

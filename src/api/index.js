@@ -1,5 +1,5 @@
 // The JS API of smart-launch (README "Using it"; types in pkg-template/smart_launch.d.ts).
-import { optionsText, unwrap, wasm } from "./core.js";
+import { optionsText, step } from "./core.js";
 import { SmartClient } from "./client.js";
 import { begin, cleanAddressBar, plan, prepare, verifySignature } from "./launch.js";
 import * as location from "../browser/location.js";
@@ -30,7 +30,7 @@ function readyOptions(options) {
   if (listener !== undefined && typeof listener !== "function") {
     throw new SmartError("invalid_options", { field: "onTokenEvent" });
   }
-  return { options: unwrap(wasm.ready_options(optionsText(o))), listener };
+  return { options: step("ready_options", optionsText(o)), listener };
 }
 
 /** The token response of a code exchange `begin` sent (spec #44-#55), as a client;
@@ -78,7 +78,7 @@ export function authorizePopup(options, readyOpts) {
       } catch {}
       throw e;
     }
-    const state = unwrap(wasm.callback_state(query));
+    const state = step("callback_state", query);
     return finish(begin(query, state, p.timeoutMs), ready);
   })();
 }
@@ -102,7 +102,7 @@ function startReady(options) {
   let failure;
   try {
     const query = location.query();
-    const state = unwrap(wasm.callback_state(query));
+    const state = step("callback_state", query);
     const ready = readyOptions(options);
     // In the popup: hand the callback to the opener, which holds the live page and the
     // transaction record.
@@ -122,4 +122,4 @@ function startReady(options) {
 }
 
 /** The stable error codes, for apps that switch on them. */
-export const errorCodes = () => JSON.parse(wasm.error_codes());
+export const errorCodes = () => step("error_codes");

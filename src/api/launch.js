@@ -1,7 +1,7 @@
 // The launch flow: from the launch page to the authorization request, and from the
 // redirect back to the token response. Every decision is a wasm step (src/steps.rs);
 // this module carries out the browser effects between them.
-import { optionsText, unwrap, wasm } from "./core.js";
+import { optionsText, step, stepWithBytes } from "./core.js";
 import * as crypto from "../browser/crypto.js";
 import * as http from "../browser/fetch.js";
 import * as location from "../browser/location.js";
@@ -14,7 +14,7 @@ const discovered = new Map();
 /** Decides the launch (EHR or standalone) and the registration, before any request
  *  (spec #11-#19). */
 export const plan = (options) =>
-  unwrap(wasm.plan(optionsText(options), location.href(), location.query()));
+  step("plan", optionsText(options), location.href(), location.query());
 
 /** Removes transaction records past their time-to-live (spec #32) and tells whether
  *  any live record remains, in one pass over sessionStorage. */
@@ -22,7 +22,7 @@ function purgeStaleRecords(now) {
   let live = false;
   try {
     for (const [state, record] of storage.pending()) {
-      if (wasm.record_is_live(record, now)) live = true;
+      if (step("record_is_live", record, now)) live = true;
       else storage.remove(state);
     }
   } catch {}
@@ -34,12 +34,12 @@ async function discover(plan, request) {
   let config;
   try {
     const r = await request.answer;
-    config = unwrap(wasm.discover(r.status, r.body, plan.fhirBase, plan.allowInsecureLocalhost, false));
+    config = step("discover", r.status, r.body, plan.fhirBase, plan.allowInsecureLocalhost, false);
   } catch (e) {
     // spec #10: the CapabilityStatement route only as an explicit opt-in.
     if (!plan.legacyCapabilityStatement || e.code === "insecure_endpoint") throw e;
     const r = await http.send({ url: plan.metadataUrl, timeoutMs: plan.timeoutMs });
-    config = unwrap(wasm.discover(r.status, r.body, plan.fhirBase, plan.allowInsecureLocalhost, true));
+    config = step("discover", r.status, r.body, plan.fhirBase, plan.allowInsecureLocalhost, true);
   }
   const text = JSON.stringify(config);
   discovered.set(plan.fhirBase, text);
@@ -55,14 +55,16 @@ async function discover(plan, request) {
 export async function prepare(plan) {
   const cached = discovered.get(plan.fhirBase);
   const request = cached ? undefined : http.start({ url: plan.discoveryUrl, timeoutMs: plan.timeoutMs });
-  const verifier = unwrap(wasm.code_verifier(crypto.randomBytes(32)));
+  const verifier = stepWithBytes("code_verifier", crypto.randomBytes(32));
   const digest = crypto.sha256(verifier);
   digest.catch(() => {}); // awaited below, once discovery is done
   purgeStaleRecords(Date.now());
   const config = cached ?? (await discover(plan, request));
-  const authorization = unwrap(
-    wasm.authorization(JSON.stringify(plan), config, verifier, await digest, crypto.randomBytes(64), Date.now()),
-  );
+  // The digest, then 64 random bytes: the state and the nonce.
+  const bytes = new Uint8Array(96);
+  bytes.set(await digest);
+  bytes.set(crypto.randomBytes(64), 32);
+  const authorization = stepWithBytes("authorization", bytes, JSON.stringify(plan), config, verifier, Date.now());
   storage.save(authorization.state, authorization.record);
   return authorization;
 }
@@ -82,7 +84,7 @@ export function begin(query, state, timeoutMs) {
     const record = state ? storage.get(state) : undefined;
     // Other live records tell state_mismatch from session_lost when this one is missing.
     const pending = record === undefined && purgeStaleRecords(now);
-    const { url, body } = unwrap(wasm.code_exchange(query, record, pending, now));
+    const { url, body } = step("code_exchange", query, record, pending, now);
     exchange = { record, requestedAt: now, request: http.start({ method: "POST", url, form: body, timeoutMs }) };
   } catch (e) {
     failure = e;
@@ -105,7 +107,7 @@ export function begin(query, state, timeoutMs) {
  *  rest of the URL. */
 export function cleanAddressBar() {
   const href = location.href();
-  const clean = wasm.clean_url(href);
+  const clean = step("clean_url", href);
   if (clean !== href) location.replaceUrl(clean);
 }
 
@@ -115,10 +117,10 @@ export function cleanAddressBar() {
  * before anything is fetched, and nothing the token names is ever fetched.
  */
 export async function verifySignature(answer, record, timeoutMs) {
-  const check = unwrap(wasm.signature_check(answer.status, answer.body, record));
+  const check = step("signature_check", answer.status, answer.body, record);
   if (!check) return;
   const jwks = await http.send({ url: check.jwksUri, timeoutMs });
-  const key = unwrap(wasm.jwks_key(jwks.status, jwks.body, check.alg, check.kid));
+  const key = step("jwks_key", jwks.status, jwks.body, check.alg, check.kid);
   if (!(await crypto.verify(check.alg, key, check.input, check.signature))) {
     throw new SmartError("id_token_invalid", { field: "signature" });
   }
