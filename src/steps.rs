@@ -144,64 +144,88 @@ fn options_object(text: &str) -> Result<Json> {
     }
 }
 
-/// A string option; `null` or absent is `None`, another type `invalid_options`.
-fn opt_string(obj: &Json, key: &'static str) -> Result<Option<String>> {
-    match obj.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(key)),
-    }
+/// The JSON type an option must have when present (`null` counts as absent).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    Bool,
+    /// A non-negative number (`NaN` arrives as `null`: absent).
+    Num,
+    List,
 }
 
-fn opt_bool(obj: &Json, key: &'static str) -> Result<Option<bool>> {
-    match obj.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(invalid(key)),
+/// Checks the type of every option of `kinds` that is present, in order: the first
+/// one of the wrong type is `invalid_options` naming it. Checked in one loop, then read
+/// borrowed with [`text_of`] and friends: with a fallible read per option, each early
+/// return dropped what had been read so far, and those drop ladders were most of the
+/// code of reading the options.
+fn check_kinds(obj: &Json, kinds: &[(&'static str, Kind)]) -> Result<()> {
+    for &(key, kind) in kinds {
+        let ok = match obj.get(key) {
+            None | Some(Json::Null) => true,
+            Some(Json::String(_)) => kind == Kind::Str,
+            Some(Json::Bool(_)) => kind == Kind::Bool,
+            Some(Json::Number(n)) => kind == Kind::Num && *n >= 0.0,
+            Some(Json::Array(_)) => kind == Kind::List,
+            Some(Json::Object(_)) => false,
+        };
+        if !ok {
+            return Err(invalid(key));
+        }
     }
+    Ok(())
 }
 
-/// A finite, non-negative number option (`NaN` arrives as `null`: absent).
-fn opt_number(obj: &Json, key: &'static str) -> Result<Option<u64>> {
-    match obj.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(n)) if *n >= 0.0 => Ok(Some(*n as u64)),
-        Some(_) => Err(invalid(key)),
-    }
+fn text_of<'a>(obj: &'a Json, key: &str) -> Option<&'a str> {
+    obj.get(key).and_then(Json::as_str)
 }
 
-fn timeout_ms(obj: &Json) -> Result<u64> {
-    Ok(opt_number(obj, "timeoutMs")?
+fn flag_of(obj: &Json, key: &str) -> Option<bool> {
+    obj.get(key).and_then(Json::as_bool)
+}
+
+fn number_of(obj: &Json, key: &str) -> Option<u64> {
+    obj.get(key).and_then(Json::as_f64).map(|n| n as u64)
+}
+
+fn timeout_ms(obj: &Json) -> u64 {
+    number_of(obj, "timeoutMs")
         .map(|n| n.min(u32::MAX.into()))
-        .unwrap_or(DEFAULT_TIMEOUT_MS))
+        .unwrap_or(DEFAULT_TIMEOUT_MS)
 }
 
-/// One entry of the EHR-launch allowlist (spec #12, #17).
-#[derive(Default)]
-struct IssuerEntry {
-    iss: String,
-    client_id: Option<String>,
-    scope: Option<String>,
-    redirect_uri: Option<String>,
-}
+/// `AuthorizeOptions`, in the order of the README.
+const AUTHORIZE_OPTIONS: [(&str, Kind); 13] = [
+    ("target", Kind::Str),
+    ("issuers", Kind::List),
+    ("clientId", Kind::Str),
+    ("scope", Kind::Str),
+    ("redirectUri", Kind::Str),
+    ("iss", Kind::Str),
+    ("launch", Kind::Str),
+    ("aud", Kind::Str),
+    ("allowInsecureLocalhost", Kind::Bool),
+    ("legacyCapabilityStatement", Kind::Bool),
+    ("timeoutMs", Kind::Num),
+    ("width", Kind::Num),
+    ("height", Kind::Num),
+];
 
-fn issuer_entries(obj: &Json) -> Result<Vec<IssuerEntry>> {
-    let items = match obj.get("issuers") {
-        None | Some(Json::Null) => return Ok(Vec::new()),
-        Some(Json::Array(items)) => items,
-        Some(_) => return Err(invalid("issuers")),
-    };
-    let mut entries = Vec::new();
-    for item in items {
-        entries.push(IssuerEntry {
-            iss: opt_string(item, "iss")?.ok_or_else(|| invalid("issuers"))?,
-            client_id: opt_string(item, "clientId")?,
-            scope: opt_string(item, "scope")?,
-            redirect_uri: opt_string(item, "redirectUri")?,
-        });
-    }
-    Ok(entries)
-}
+/// One entry of the EHR-launch allowlist (spec #12, #17); `iss` is required.
+const ISSUER_OPTIONS: [(&str, Kind); 4] = [
+    ("iss", Kind::Str),
+    ("clientId", Kind::Str),
+    ("scope", Kind::Str),
+    ("redirectUri", Kind::Str),
+];
+
+/// `ReadyOptions` but `onTokenEvent`.
+const READY_OPTIONS: [(&str, Kind); 4] = [
+    ("expiringLeadSeconds", Kind::Num),
+    ("autoRefresh", Kind::Bool),
+    ("timeoutMs", Kind::Num),
+    ("verifyIdToken", Kind::Bool),
+];
 
 // --- the entry point --------------------------------------------------------------
 
@@ -216,6 +240,11 @@ impl Args {
             Ok(Json::Array(items)) => Args(items),
             _ => Args(Vec::new()),
         }
+    }
+
+    /// A JSON value argument (an object the JS side got from an earlier step).
+    fn value(&self, i: usize) -> &Json {
+        self.0.get(i).unwrap_or(&Json::Null)
     }
 
     fn str(&self, i: usize) -> &str {
@@ -255,7 +284,7 @@ pub fn step(name: &str, args: &str, bytes: &[u8]) -> String {
         "code_verifier" => code_verifier(bytes),
         "authorization" => {
             let (digest, random) = bytes.split_at(bytes.len().min(32));
-            authorization(a.str(0), a.str(1), a.str(2), digest, random, a.num(3))
+            authorization(a.value(0), a.value(1), a.str(2), digest, random, a.num(3))
         }
         "record_is_live" => bool_answer(record_is_live(a.str(0), a.num(1))),
         "callback_state" => callback_state(a.str(0)),
@@ -286,90 +315,89 @@ pub fn plan(options: &str, page_href: &str, page_query: &str) -> String {
 }
 
 fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String> {
-    // Every option is read (and type-checked) first, in the order of the README.
     let opts = options_object(options)?;
-    let target = opt_string(&opts, "target")?;
-    let target = match target.as_deref() {
+    check_kinds(&opts, &AUTHORIZE_OPTIONS)?;
+    let target = match text_of(&opts, "target") {
         None => "_self",
         Some(t @ ("_self" | "_top" | "_parent")) => t,
         Some(_) => return Err(invalid("target")),
     };
-    let mut issuers = issuer_entries(&opts)?;
-    let client_id = opt_string(&opts, "clientId")?;
-    let scope = opt_string(&opts, "scope")?;
-    let redirect_uri = opt_string(&opts, "redirectUri")?;
-    let opt_iss = opt_string(&opts, "iss")?;
-    let opt_launch = opt_string(&opts, "launch")?;
-    let aud = opt_string(&opts, "aud")?;
-    let allow_insecure = opt_bool(&opts, "allowInsecureLocalhost")?.unwrap_or(false);
-    let legacy = opt_bool(&opts, "legacyCapabilityStatement")?.unwrap_or(false);
-    let timeout = timeout_ms(&opts)?;
-    let width = opt_number(&opts, "width")?.unwrap_or(POPUP_SIZE.0);
-    let height = opt_number(&opts, "height")?.unwrap_or(POPUP_SIZE.1);
-
+    let issuers = opts
+        .get("issuers")
+        .and_then(Json::as_array)
+        .unwrap_or_default();
+    for entry in issuers {
+        check_kinds(entry, &ISSUER_OPTIONS)?;
+        if text_of(entry, "iss").is_none() {
+            return Err(invalid("issuers"));
+        }
+    }
+    let find = |iss: &str| issuers.iter().find(|e| text_of(e, "iss") == Some(iss));
+    let opt_iss = text_of(&opts, "iss");
     let page_launch = url::parse_query(page_query)
         .iter()
         .any(|(k, _)| k == "launch");
-    let (fhir_base, launch, entry) = if page_launch || opt_launch.is_some() {
-        let (iss, launch) = match opt_launch {
-            Some(launch) => (opt_iss.clone().ok_or_else(|| invalid("iss"))?, launch),
-            None => authorize::ehr_launch_params(page_query)?,
-        };
-        // spec #12: the launch URL can be forged; an unknown `iss` is refused before
-        // any request. Exact string match: `aud` must equal it verbatim (spec #22).
-        // Without an allowlist, the app's own `iss` is the one trusted server.
-        let entry = match issuers.iter().position(|e| e.iss == iss) {
-            Some(i) => issuers.swap_remove(i),
-            None if issuers.is_empty() && opt_iss.as_deref() == Some(iss.as_str()) => {
-                IssuerEntry::default()
-            }
-            None => return Err(Error::new(ErrorCode::IssuerNotAllowed).field("iss")),
-        };
-        (iss, Some(launch), entry)
-    } else {
-        let iss = opt_iss.ok_or_else(|| invalid("iss"))?;
-        let entry = match issuers.iter().position(|e| e.iss == iss) {
-            Some(i) => issuers.swap_remove(i),
-            None => IssuerEntry::default(),
-        };
-        (iss, None, entry)
-    };
 
-    let client_id = entry
-        .client_id
-        .or(client_id)
+    let from_page;
+    let (fhir_base, launch, entry) = match text_of(&opts, "launch") {
+        // EHR launch (spec #11-#13), with the launch handle the app read itself...
+        Some(launch) => (opt_iss.ok_or_else(|| invalid("iss"))?, Some(launch), None),
+        // ...or from the launch URL.
+        None if page_launch => {
+            from_page = authorize::ehr_launch_params(page_query)?;
+            (from_page.0.as_str(), Some(from_page.1.as_str()), None)
+        }
+        None => (opt_iss.ok_or_else(|| invalid("iss"))?, None, None),
+    };
+    let entry = entry.or_else(|| find(fhir_base));
+    // spec #12: the launch URL can be forged; an unknown `iss` is refused before any
+    // request. Exact string match: `aud` must equal it verbatim (spec #22). Without an
+    // allowlist, the app's own `iss` is the one trusted server.
+    if launch.is_some() && entry.is_none() && !(issuers.is_empty() && opt_iss == Some(fhir_base)) {
+        return Err(Error::new(ErrorCode::IssuerNotAllowed).field("iss"));
+    }
+
+    // The registration: the issuer's own, else the top-level options (spec #17).
+    let pick = |key| {
+        entry
+            .and_then(|e| text_of(e, key))
+            .or_else(|| text_of(&opts, key))
+    };
+    let client_id = pick("clientId")
         .filter(|c| !c.is_empty())
         .ok_or_else(|| invalid("clientId"))?;
-    let scope = entry.scope.or(scope).ok_or_else(|| invalid("scope"))?;
-    let redirect = entry
-        .redirect_uri
-        .or(redirect_uri)
-        .ok_or_else(|| invalid("redirectUri"))?;
+    let scope = pick("scope").ok_or_else(|| invalid("scope"))?;
+    let redirect = pick("redirectUri").ok_or_else(|| invalid("redirectUri"))?;
     // A relative redirectUri (e.g. "callback.html") is taken relative to this page.
-    let redirect_uri = url::resolve(&redirect, page_href).map_err(|_| invalid("redirectUri"))?;
+    let redirect_uri = url::resolve(redirect, page_href).map_err(|_| invalid("redirectUri"))?;
     let redirect_origin = url::Url::parse(&redirect_uri)
         .map_err(|_| invalid("redirectUri"))?
         .origin();
-    let aud = aud.unwrap_or_else(|| fhir_base.clone());
-    let discovery_url = discovery::discovery_url(&fhir_base)?;
-    let metadata_url = discovery::capability_statement_url(&fhir_base)?;
+    let discovery_url = discovery::discovery_url(fhir_base)?;
+    let metadata_url = discovery::capability_statement_url(fhir_base)?;
 
     Ok(Obj::new()
-        .str("fhirBase", &fhir_base)
-        .opt_str("launch", launch.as_deref())
-        .str("clientId", &client_id)
-        .str("scope", &scope)
+        .str("fhirBase", fhir_base)
+        .opt_str("launch", launch)
+        .str("clientId", client_id)
+        .str("scope", scope)
         .str("redirectUri", &redirect_uri)
         .str("redirectOrigin", &redirect_origin)
-        .str("aud", &aud)
+        .str("aud", text_of(&opts, "aud").unwrap_or(fhir_base))
         .str("discoveryUrl", &discovery_url)
         .str("metadataUrl", &metadata_url)
         .str("target", target)
-        .num("width", width)
-        .num("height", height)
-        .num("timeoutMs", timeout)
-        .bool("allowInsecureLocalhost", allow_insecure)
-        .bool("legacyCapabilityStatement", legacy)
+        .num("width", number_of(&opts, "width").unwrap_or(POPUP_SIZE.0))
+        .num("height", number_of(&opts, "height").unwrap_or(POPUP_SIZE.1))
+        .num("timeoutMs", timeout_ms(&opts))
+        .bool(
+            "allowInsecureLocalhost",
+            flag_of(&opts, "allowInsecureLocalhost").unwrap_or(false),
+        )
+        .bool(
+            "legacyCapabilityStatement",
+            flag_of(&opts, "legacyCapabilityStatement").unwrap_or(false),
+        )
         .end())
 }
 
@@ -428,8 +456,8 @@ pub fn code_verifier(random: &[u8]) -> String {
 /// Answers `url`, `state`, and `record`: the text to keep in sessionStorage under the
 /// state (it holds no token).
 pub fn authorization(
-    plan: &str,
-    config: &str,
+    plan: &Json,
+    config: &Json,
     verifier: &str,
     digest: &[u8],
     random: &[u8],
@@ -446,23 +474,21 @@ pub fn authorization(
 }
 
 fn make_authorization(
-    plan: &str,
-    config: &str,
+    plan: &Json,
+    config: &Json,
     verifier: &str,
     digest: &[u8],
     random: &[u8],
     now_ms: u64,
 ) -> Result<String> {
     // Both documents are this module's own answers, passed back unchanged.
-    let plan = Json::parse(plan).map_err(|_| invalid("plan"))?;
-    let config = Json::parse(config).map_err(|_| invalid("config"))?;
     let text = |doc: &Json, key: &str| doc.get(key).and_then(Json::as_str).map(String::from);
     let need = |doc: &Json, key: &'static str| text(doc, key).ok_or_else(|| invalid(key));
     let digest =
         <[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
     let (state_bytes, nonce_bytes) = random.split_at(random.len().min(32));
     let state = pkce::new_state(&random_32(state_bytes)?);
-    let scope = need(&plan, "scope")?;
+    let scope = need(plan, "scope")?;
     let nonce = if scope.split(' ').any(|s| s == "openid") {
         Some(pkce::new_state(&random_32(nonce_bytes)?))
     } else {
@@ -470,14 +496,14 @@ fn make_authorization(
     };
     pkce::check_verifier(verifier)?;
     let params = authorize::AuthorizeParams {
-        authorization_endpoint: need(&config, "authorization_endpoint")?,
-        client_id: need(&plan, "clientId")?,
-        redirect_uri: need(&plan, "redirectUri")?,
+        authorization_endpoint: need(config, "authorization_endpoint")?,
+        client_id: need(plan, "clientId")?,
+        redirect_uri: need(plan, "redirectUri")?,
         scope: scope.clone(),
         state: state.clone(),
-        aud: need(&plan, "aud")?,
+        aud: need(plan, "aud")?,
         code_challenge: pkce::code_challenge_from_digest(&digest),
-        launch: text(&plan, "launch"),
+        launch: text(plan, "launch"),
         nonce: nonce.clone(),
         allow_insecure_localhost: plan.get("allowInsecureLocalhost") == Some(&Json::Bool(true)),
     };
@@ -487,11 +513,11 @@ fn make_authorization(
         code_verifier: verifier.to_string(),
         client_id: params.client_id,
         redirect_uri: params.redirect_uri,
-        fhir_base: need(&plan, "fhirBase")?,
-        issuer: text(&config, "issuer"),
-        token_endpoint: need(&config, "token_endpoint")?,
-        revocation_endpoint: text(&config, "revocation_endpoint"),
-        jwks_uri: text(&config, "jwks_uri"),
+        fhir_base: need(plan, "fhirBase")?,
+        issuer: text(config, "issuer"),
+        token_endpoint: need(config, "token_endpoint")?,
+        revocation_endpoint: text(config, "revocation_endpoint"),
+        jwks_uri: text(config, "jwks_uri"),
         requested_scope: scope,
         nonce,
         launch: params.launch,
@@ -576,22 +602,22 @@ pub fn ready_options(options: &str) -> String {
 
 fn make_ready_options(options: &str) -> Result<String> {
     let opts = options_object(options)?;
+    check_kinds(&opts, &READY_OPTIONS)?;
     let defaults = SessionOptions::default();
-    let lead = match opts.get("expiringLeadSeconds") {
-        None | Some(Json::Null) => defaults.expiring_lead_ms,
-        Some(Json::Number(n)) if *n >= 0.0 => (*n * 1000.0) as u64,
-        Some(_) => return Err(invalid("expiringLeadSeconds")),
+    let lead = match opts.get("expiringLeadSeconds").and_then(Json::as_f64) {
+        Some(seconds) => (seconds * 1000.0) as u64,
+        None => defaults.expiring_lead_ms,
     };
     Ok(Obj::new()
-        .num("timeoutMs", timeout_ms(&opts)?)
+        .num("timeoutMs", timeout_ms(&opts))
         .bool(
             "verifyIdToken",
-            opt_bool(&opts, "verifyIdToken")?.unwrap_or(false),
+            flag_of(&opts, "verifyIdToken").unwrap_or(false),
         )
         .num("expiringLeadMs", lead)
         .bool(
             "autoRefresh",
-            opt_bool(&opts, "autoRefresh")?.unwrap_or(defaults.auto_refresh),
+            flag_of(&opts, "autoRefresh").unwrap_or(defaults.auto_refresh),
         )
         .end())
 }

@@ -5,6 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use smart_launch::protocol::json::Json;
 use smart_launch::steps::{self, Grant};
 
 const FHIR: &str = "https://ehr.example/fhir";
@@ -115,8 +116,14 @@ fn launch(scope: &str, token_extra: &str) -> Launched {
     let digest = [9u8; 32];
     let mut random = [1u8; 64];
     random[40] = 2;
+    let (plan_value, config_value) = (Json::parse(&plan).unwrap(), Json::parse(&config).unwrap());
     let authorization = ok(&steps::authorization(
-        &plan, &config, &verifier, &digest, &random, NOW,
+        &plan_value,
+        &config_value,
+        &verifier,
+        &digest,
+        &random,
+        NOW,
     ));
     let url = string(&authorization, "url").expect("url");
     let state = string(&authorization, "state").expect("state");

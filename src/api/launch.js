@@ -41,9 +41,8 @@ async function discover(plan, request) {
     const r = await http.send({ url: plan.metadataUrl, timeoutMs: plan.timeoutMs });
     config = step("discover", r.status, r.body, plan.fhirBase, plan.allowInsecureLocalhost, true);
   }
-  const text = JSON.stringify(config);
-  discovered.set(plan.fhirBase, text);
-  return text;
+  discovered.set(plan.fhirBase, config);
+  return config;
 }
 
 /**
@@ -64,7 +63,7 @@ export async function prepare(plan) {
   const bytes = new Uint8Array(96);
   bytes.set(await digest);
   bytes.set(crypto.randomBytes(64), 32);
-  const authorization = stepWithBytes("authorization", bytes, JSON.stringify(plan), config, verifier, Date.now());
+  const authorization = stepWithBytes("authorization", bytes, plan, config, verifier, Date.now());
   storage.save(authorization.state, authorization.record);
   return authorization;
 }
