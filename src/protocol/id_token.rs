@@ -84,8 +84,8 @@ fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
 }
 
 fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
-    let text = core::str::from_utf8(bytes).map_err(|_| invalid(field))?;
-    match Json::parse(text) {
+    let text = super::text::utf8(bytes, false).ok_or_else(|| invalid(field))?;
+    match Json::parse(&text) {
         Ok(obj @ Json::Object(_)) => Ok(obj),
         _ => Err(invalid(field)),
     }

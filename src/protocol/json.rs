@@ -35,6 +35,7 @@ impl Json {
     /// Parses a complete document; trailing non-whitespace is an error.
     pub fn parse(text: &str) -> Result<Json, JsonError> {
         let mut p = Parser {
+            text,
             bytes: text.as_bytes(),
             pos: 0,
         };
@@ -169,6 +170,7 @@ fn write_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -327,8 +329,12 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            let run = core::str::from_utf8(&self.bytes[run_start..self.pos])
-                .map_err(|_| self.err("invalid UTF-8"))?;
+            // The input is a `str` and a run ends at an ASCII byte (or the end), so this
+            // slice is always on char boundaries; no UTF-8 validation is needed.
+            let run = self
+                .text
+                .get(run_start..self.pos)
+                .ok_or_else(|| self.err("invalid UTF-8"))?;
             out.push_str(run);
             match self.peek() {
                 None => return Err(self.err("unterminated string")),

@@ -86,6 +86,60 @@ pub fn concat(parts: &[&str]) -> String {
     out
 }
 
+/// The text of UTF-8 `bytes`. With `lossy`, each ill-formed sequence (its maximal
+/// subpart, as Unicode §3.9 and `String::from_utf8_lossy` count them) becomes U+FFFD;
+/// without, the first one gives `None`.
+///
+/// Why not `str::from_utf8` / `from_utf8_lossy`: core's validator (word-at-a-time ASCII
+/// fast path) and its `Utf8Chunks` iterator cost ~1.2 KB of wasm for the few short
+/// strings decoded here (form values, JWS segments). Safe code can only build a
+/// `String` from validated bytes, so this decodes to chars and pushes them.
+pub fn utf8(bytes: &[u8], lossy: bool) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&lead) = bytes.get(i) {
+        i += 1;
+        // The continuation bytes to follow, the range of the first (which excludes
+        // overlong forms, surrogates and values past U+10FFFF), and the lead's bits.
+        let (more, first_min, first_max, bits) = match lead {
+            0x00..=0x7f => {
+                out.push(lead as char);
+                continue;
+            }
+            0xc2..=0xdf => (1, 0x80, 0xbf, lead & 0x1f),
+            0xe0 => (2, 0xa0, 0xbf, lead & 0x0f),
+            0xed => (2, 0x80, 0x9f, lead & 0x0f),
+            0xe1..=0xef => (2, 0x80, 0xbf, lead & 0x0f),
+            0xf0 => (3, 0x90, 0xbf, lead & 0x07),
+            0xf4 => (3, 0x80, 0x8f, lead & 0x07),
+            0xf1..=0xf3 => (3, 0x80, 0xbf, lead & 0x07),
+            _ => (0, 0, 0, 0), // not a lead byte
+        };
+        let mut code = u32::from(bits);
+        let mut complete = more > 0;
+        let (mut min, mut max) = (first_min, first_max);
+        for _ in 0..more {
+            match bytes.get(i) {
+                Some(&b) if (min..=max).contains(&b) => {
+                    code = code << 6 | u32::from(b & 0x3f);
+                    i += 1;
+                }
+                _ => {
+                    complete = false;
+                    break;
+                }
+            }
+            (min, max) = (0x80, 0xbf);
+        }
+        match char::from_u32(code).filter(|_| complete) {
+            Some(c) => out.push(c),
+            None if lossy => out.push('\u{fffd}'),
+            None => return None,
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +183,52 @@ mod tests {
     fn concat_joins() {
         assert_eq!(concat(&["a", "", "bc"]), "abc");
         assert_eq!(concat(&[]), "");
+    }
+
+    #[test]
+    fn utf8_matches_the_standard_decoders() {
+        let samples: [&[u8]; 14] = [
+            b"",
+            b"plain ascii",
+            "\u{e9}\u{20ac}\u{1f600}".as_bytes(),
+            b"\xff",
+            b"a\x80b",
+            b"\xc0\xaf",
+            b"\xe0\x80\xaf",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"\xf0\x9f\x98",
+            b"\xe2\x82",
+            b"\xe2\x82x\xe2",
+            b"\xf5\x80",
+            b"\xc3",
+        ];
+        for bytes in samples {
+            let lossy = String::from_utf8_lossy(bytes);
+            assert_eq!(utf8(bytes, true).as_deref(), Some(&*lossy), "{bytes:?}");
+            let strict = core::str::from_utf8(bytes).ok();
+            assert_eq!(utf8(bytes, false).as_deref(), strict, "{bytes:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn utf8_matches_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            let lossy = String::from_utf8_lossy(&bytes);
+            let (ours_lossy, ours_strict) = (utf8(&bytes, true), utf8(&bytes, false));
+            proptest::prop_assert_eq!(ours_lossy.as_deref(), Some(&*lossy));
+            proptest::prop_assert_eq!(ours_strict.as_deref(), core::str::from_utf8(&bytes).ok());
+        }
+
+        #[test]
+        fn utf8_matches_on_mostly_valid_text(text in "\\PC{0,12}", cut in 0usize..40, junk in 0x80u8..=0xff) {
+            let mut bytes = text.into_bytes();
+            let at = cut.min(bytes.len());
+            bytes.insert(at, junk);
+            let lossy = String::from_utf8_lossy(&bytes);
+            let (ours_lossy, ours_strict) = (utf8(&bytes, true), utf8(&bytes, false));
+            proptest::prop_assert_eq!(ours_lossy.as_deref(), Some(&*lossy));
+            proptest::prop_assert_eq!(ours_strict.as_deref(), core::str::from_utf8(&bytes).ok());
+        }
     }
 }

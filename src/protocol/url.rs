@@ -72,7 +72,7 @@ pub fn form_decode(text: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    text::utf8(&out, true).unwrap_or_default()
 }
 
 /// Splits a query string (without the leading `?`) into decoded `(name, value)` pairs,
