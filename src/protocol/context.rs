@@ -43,7 +43,7 @@ impl FhirContextItem {
         self.resource_type.as_deref().or_else(|| {
             self.reference
                 .as_deref()
-                .and_then(|r| r.split_once('/'))
+                .and_then(|r| super::text::split_once(r, b'/'))
                 .map(|(t, _)| t)
         })
     }
@@ -232,7 +232,13 @@ impl LaunchContext {
 }
 
 fn join(aud: &str, resource_type: &str, id: &str) -> String {
-    super::text::concat(&[aud.trim_end_matches('/'), "/", resource_type, "/", id])
+    super::text::concat(&[
+        super::text::trim_end(aud, b'/'),
+        "/",
+        resource_type,
+        "/",
+        id,
+    ])
 }
 
 fn checked_reference(

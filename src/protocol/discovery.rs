@@ -277,7 +277,7 @@ pub fn process_discovery_response(
         fhir_base,
         opts,
     )?;
-    if authorization_endpoint.contains('#') {
+    if super::text::contains(&authorization_endpoint, b"#") {
         // RFC 6749 §3.1: the endpoint URI MUST NOT include a fragment.
         return Err(invalid("authorization_endpoint"));
     }
@@ -411,7 +411,7 @@ pub fn process_capability_statement(
     let authorize = value("authorize").ok_or_else(|| invalid("authorization_endpoint"))?;
     let token = value("token").ok_or_else(|| invalid("token_endpoint"))?;
     let authorization_endpoint = endpoint(authorize, "authorization_endpoint", fhir_base, opts)?;
-    if authorization_endpoint.contains('#') {
+    if super::text::contains(&authorization_endpoint, b"#") {
         return Err(invalid("authorization_endpoint"));
     }
     let token_endpoint = endpoint(token, "token_endpoint", fhir_base, opts)?;

@@ -13,6 +13,7 @@ use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
+use super::text;
 
 fn invalid(field: &'static str) -> Error {
     Error::new(ErrorCode::IdTokenInvalid).field(field)
@@ -97,7 +98,7 @@ fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
 /// naming the part (`id_token`, `header`, `alg`, `payload`, `signature`) or the claim.
 /// The signature is not verified here.
 pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
-    let mut parts = jwt.split('.');
+    let mut parts = text::split(jwt, b'.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -278,7 +279,7 @@ pub struct FhirUser {
 /// the access token, is the caller's check (spec #57).
 pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
     let bad = || Error::new(ErrorCode::FhirUserInvalid).field("fhirUser");
-    if claim.contains(['?', '#']) || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+    if text::contains(claim, b"?#") || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
         return Err(bad());
     }
     let lower = claim.get(..8).unwrap_or(claim).to_ascii_lowercase();
@@ -288,20 +289,19 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
         // bring the &str searcher's empty-needle branch and its formatting panic.)
         let scheme_len = if lower.starts_with("https://") { 8 } else { 7 };
         let after_scheme = super::text::sub(claim, scheme_len..);
-        let path = after_scheme
-            .split_once('/')
+        let path = text::split_once(after_scheme, b'/')
             .map(|(_, p)| p)
             .ok_or_else(bad)?;
         (path, claim.to_owned())
-    } else if claim.starts_with('/') || claim.contains(':') {
+    } else if claim.starts_with('/') || text::contains(claim, b":") {
         return Err(bad());
     } else {
         (
             claim,
-            super::text::concat(&[aud.trim_end_matches('/'), "/", claim]),
+            text::concat(&[text::trim_end(aud, b'/'), "/", claim]),
         )
     };
-    let mut segments: Vec<&str> = path.split('/').collect();
+    let mut segments: Vec<&str> = text::split(path, b'/').collect();
     if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
         // `Type/id/_history/vid`: a versioned reference names the same resource.
         segments.truncate(segments.len() - 2);

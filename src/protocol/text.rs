@@ -54,6 +54,80 @@ fn not_a_char_boundary() -> ! {
     panic!("string index out of range or not on a char boundary")
 }
 
+// Searching by byte. The separators the protocol looks for are all ASCII, and an ASCII
+// byte of a `str` is always a whole char, so an index found this way is a char
+// boundary. Why not `str::find(char)`, `split(char)`, `split_once(char)`,
+// `trim_end_matches(char)`: the char searchers (`CharSearcher`, `memchr`,
+// `MultiCharEq`, `Split`, reverse UTF-8 decoding) cost ~1.5 KB of wasm, and each
+// pattern type is compiled anew.
+
+/// The index of the first byte of `s` that is one of the ASCII bytes of `set`.
+/// (`set.contains(&b)` would be `[u8]`'s memchr, ~350 bytes of wasm for sets of 1-3.)
+#[inline(never)]
+#[allow(clippy::manual_contains)]
+pub fn find(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().position(|b| set.iter().any(|&c| c == b))
+}
+
+/// Whether `s` holds one of the ASCII bytes of `set`.
+pub fn contains(s: &str, set: &[u8]) -> bool {
+    find(s, set).is_some()
+}
+
+/// `s.split_once(sep)` for an ASCII `sep`.
+#[inline(never)]
+pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = find(s, &[sep])?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// `s.split(sep)` for an ASCII `sep`: every part, empty ones included.
+pub fn split(s: &str, sep: u8) -> Split<'_> {
+    Split { rest: Some(s), sep }
+}
+
+/// The iterator of [`split`].
+#[derive(Clone, Debug)]
+pub struct Split<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        Some(match split_once(rest, self.sep) {
+            Some((part, tail)) => {
+                self.rest = Some(tail);
+                part
+            }
+            None => {
+                self.rest = None;
+                rest
+            }
+        })
+    }
+}
+
+/// `s.trim_end_matches(b)` for an ASCII `b`.
+pub fn trim_end(s: &str, b: u8) -> &str {
+    let mut bytes = s.as_bytes();
+    while let [rest @ .., last] = bytes {
+        if *last != b {
+            break;
+        }
+        bytes = rest;
+    }
+    sub(s, ..bytes.len())
+}
+
+/// `s.rfind(b)` for an ASCII `b`.
+pub fn rfind(s: &str, b: u8) -> Option<usize> {
+    s.bytes().rposition(|c| c == b)
+}
+
 /// The value of `digits`, a string the caller has checked to hold only ASCII digits
 /// (saturating, so a long one cannot wrap). Why not `str::parse`: it brings the generic
 /// integer parser, with signs and radix handling, into the wasm.
@@ -208,6 +282,35 @@ mod tests {
             assert_eq!(utf8(bytes, true).as_deref(), Some(&*lossy), "{bytes:?}");
             let strict = core::str::from_utf8(bytes).ok();
             assert_eq!(utf8(bytes, false).as_deref(), strict, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn byte_searches_match_the_char_searches() {
+        for s in [
+            "",
+            "a",
+            "/",
+            "a/b",
+            "//a//",
+            "\u{e9}/x?y#z",
+            "a&&b&",
+            "x y  z ",
+        ] {
+            assert_eq!(find(s, b"/"), s.find('/'), "{s:?}");
+            assert_eq!(find(s, b"?#"), s.find(['?', '#']), "{s:?}");
+            assert_eq!(contains(s, b"&"), s.contains('&'), "{s:?}");
+            assert_eq!(split_once(s, b'/'), s.split_once('/'), "{s:?}");
+            assert_eq!(
+                split(s, b'&').collect::<Vec<_>>(),
+                s.split('&').collect::<Vec<_>>()
+            );
+            assert_eq!(
+                split(s, b' ').collect::<Vec<_>>(),
+                s.split(' ').collect::<Vec<_>>()
+            );
+            assert_eq!(trim_end(s, b'/'), s.trim_end_matches('/'), "{s:?}");
+            assert_eq!(rfind(s, b'/'), s.rfind('/'), "{s:?}");
         }
     }
 

@@ -58,7 +58,7 @@ pub fn refresh_body(refresh_token: &str, client_id: &str, scope: Option<&str>) -
         ("refresh_token", refresh_token),
         ("client_id", client_id),
     ];
-    if let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(scope) = scope.map(str::trim_ascii).filter(|s| !s.is_empty()) {
         pairs.push(("scope", scope));
     }
     form_encode(&pairs)

@@ -78,10 +78,9 @@ pub fn form_decode(text: &str) -> String {
 /// Splits a query string (without the leading `?`) into decoded `(name, value)` pairs,
 /// in order, repeats kept.
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
+    text::split(query, b'&')
         .filter(|part| !part.is_empty())
-        .map(|part| match part.split_once('=') {
+        .map(|part| match text::split_once(part, b'=') {
             Some((name, value)) => (form_decode(name), form_decode(value)),
             None => (form_decode(part), String::new()),
         })
@@ -131,7 +130,7 @@ impl Url {
 
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
     fn from_parts(scheme: String, rest: &str) -> Result<Url> {
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let end = text::find(rest, b"/?#").unwrap_or(rest.len());
         let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(&scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
@@ -222,7 +221,7 @@ fn split_scheme(input: &str) -> Option<(String, &str)> {
 
 /// Like [`split_scheme`] but for any syntactically valid scheme (lower-cased).
 fn split_any_scheme(input: &str) -> Option<(String, &str)> {
-    let colon = input.find(':')?;
+    let colon = text::find(input, b":")?;
     let scheme = text::sub(input, ..colon);
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
@@ -239,11 +238,11 @@ fn default_port(scheme: &str) -> u16 {
 }
 
 fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>)> {
-    if authority.contains('@') {
+    if text::contains(authority, b"@") {
         return Err(invalid_url());
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let close = v6.find(']').ok_or_else(invalid_url)?;
+        let close = text::find(v6, b"]").ok_or_else(invalid_url)?;
         let inner = text::sub(v6, ..close);
         let ok = !inner.is_empty()
             && inner
@@ -259,7 +258,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
         };
         (text::concat(&["[", &inner.to_ascii_lowercase(), "]"]), port)
     } else {
-        let (host, port) = match authority.split_once(':') {
+        let (host, port) = match text::split_once(authority, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         };
@@ -287,11 +286,11 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
 
 /// Splits `path?query#fragment` (each part raw).
 fn split_tail(tail: &str) -> (&str, Option<&str>, Option<&str>) {
-    let (rest, fragment) = match tail.split_once('#') {
+    let (rest, fragment) = match text::split_once(tail, b'#') {
         Some((r, f)) => (r, Some(f)),
         None => (tail, None),
     };
-    let (path, query) = match rest.split_once('?') {
+    let (path, query) = match text::split_once(rest, b'?') {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
@@ -312,7 +311,7 @@ fn is_double_dot(seg: &str) -> bool {
 /// Removes `.` and `..` segments (RFC 3986 §5.2.4, with the WHATWG spellings `%2e`),
 /// then percent-encodes with the path set. `path` starts with `/`.
 fn normalize_path(path: &str) -> String {
-    let segs: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let segs: Vec<&str> = text::split(path.strip_prefix('/').unwrap_or(path), b'/').collect();
     let n = segs.len();
     let mut out: Vec<&str> = Vec::with_capacity(n);
     for (i, seg) in segs.iter().enumerate() {
@@ -403,7 +402,10 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
             query.map(|q| percent_encode(q, QUERY_SET)),
         )
     } else {
-        let dir = text::sub(&base.path, ..base.path.rfind('/').map_or(0, |i| i + 1));
+        let dir = text::sub(
+            &base.path,
+            ..text::rfind(&base.path, b'/').map_or(0, |i| i + 1),
+        );
         let merged = text::concat(&[dir, path]);
         (
             normalize_path(&merged),
@@ -423,7 +425,7 @@ fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
     }
-    let octets: Vec<&str> = host.split('.').collect();
+    let octets: Vec<&str> = text::split(host, b'.').collect();
     octets.len() == 4
         && octets[0] == "127"
         && octets.iter().all(|o| {
@@ -448,7 +450,7 @@ pub fn is_https_or_local(url: &str, allow_insecure_localhost: bool) -> bool {
 /// `url` without trailing `/` characters (spec #1: `.../fhir` and `.../fhir/` give the
 /// same discovery URL).
 pub fn strip_trailing_slash(url: &str) -> &str {
-    url.trim_end_matches('/')
+    text::trim_end(url, b'/')
 }
 
 /// True when `url` lies under `base`: same scheme, host and port (after normalisation,
@@ -464,7 +466,7 @@ pub fn is_under(url: &str, base: &str) -> bool {
     if u.scheme != b.scheme || u.host != b.host || u.port != b.port {
         return false;
     }
-    let base_path = b.path.trim_end_matches('/');
+    let base_path = text::trim_end(&b.path, b'/');
     u.path == base_path
         || u.path
             .strip_prefix(base_path)
@@ -476,14 +478,14 @@ pub fn is_under(url: &str, base: &str) -> bool {
 /// any, stays at the end. `https://h/auth?tenant=t` + `[("a","b")]` gives
 /// `https://h/auth?tenant=t&a=b`.
 pub fn append_query(endpoint: &str, pairs: &[(&str, &str)]) -> String {
-    let (head, fragment) = match endpoint.find('#') {
+    let (head, fragment) = match text::find(endpoint, b"#") {
         Some(i) => text::split_at(endpoint, i),
         None => (endpoint, ""),
     };
     let mut out = String::with_capacity(endpoint.len() + 64 * pairs.len());
     out.push_str(head);
     if !pairs.is_empty() {
-        match head.find('?') {
+        match text::find(head, b"?") {
             None => out.push('?'),
             Some(i) if i + 1 < head.len() && !head.ends_with('&') => out.push('&'),
             Some(_) => {}
@@ -511,17 +513,16 @@ pub fn form_encode_pairs_into(out: &mut String, pairs: &[(&str, &str)]) {
 /// its `?`. Used to take `code` and `state` out of the address bar after the callback
 /// (spec #39, [`super::callback::CALLBACK_PARAMS`]).
 pub fn remove_query_params(url: &str, names: &[&str]) -> String {
-    let (head, fragment) = match url.find('#') {
+    let (head, fragment) = match text::find(url, b"#") {
         Some(i) => text::split_at(url, i),
         None => (url, ""),
     };
-    let Some((before, query)) = head.split_once('?') else {
+    let Some((before, query)) = text::split_once(head, b'?') else {
         return url.to_string();
     };
-    let kept: Vec<&str> = query
-        .split('&')
+    let kept: Vec<&str> = text::split(query, b'&')
         .filter(|part| {
-            let name = part.split_once('=').map_or(*part, |(n, _)| n);
+            let name = text::split_once(part, b'=').map_or(*part, |(n, _)| n);
             !part.is_empty() && !names.contains(&form_decode(name).as_str())
         })
         .collect();
