@@ -152,10 +152,9 @@ fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
 }
 
 fn string_member(obj: &Json, name: &str, warnings: &mut Vec<&'static str>) -> Option<String> {
-    match obj.get(name) {
-        None | Some(Json::Null) => None,
-        Some(Json::String(s)) => Some(s.clone()),
-        Some(_) => {
+    match obj.opt_str(name) {
+        Ok(s) => s.map(String::from),
+        Err(_) => {
             warnings.push(WARN_STRING_MEMBER);
             None
         }

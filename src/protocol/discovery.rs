@@ -176,10 +176,7 @@ fn endpoint(
 
 /// A member that must be a string when present; `null` counts as absent.
 fn opt_str<'a>(doc: &'a Json, field: &'static str) -> Result<Option<&'a str>> {
-    match doc.get(field) {
-        None | Some(Json::Null) => Ok(None),
-        Some(v) => v.as_str().map(Some).ok_or_else(|| invalid(field)),
-    }
+    doc.opt_str(field).map_err(|_| invalid(field))
 }
 
 /// A member that must be an array when present. Non-string items are skipped (a

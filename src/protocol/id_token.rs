@@ -139,10 +139,9 @@ fn required_str(raw: &Json, name: &'static str) -> Result<String> {
 }
 
 fn optional_str(raw: &Json, name: &'static str) -> Result<Option<String>> {
-    match raw.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(name)),
+    match raw.opt_str(name) {
+        Ok(s) => Ok(s.map(String::from)),
+        Err(_) => Err(invalid(name)),
     }
 }
 

@@ -91,6 +91,19 @@ impl Json {
         }
     }
 
+    /// The member `key` of an object when it is a string; `Ok(None)` when it is absent
+    /// or `null`; `Err(())` for any other type. One shared helper for the "optional
+    /// string member" rule that every response processor applies (inlined at each
+    /// member, the match and its lookup were repeated dozens of times in the wasm).
+    #[inline(never)]
+    pub(crate) fn opt_str(&self, key: &str) -> core::result::Result<Option<&str>, ()> {
+        match self.get(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(_) => Err(()),
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Json::Null)
     }
