@@ -106,12 +106,12 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     };
     let header_json = json_object(&decode_segment(header, "header")?, "header")?;
     let alg = match header_json.get("alg").and_then(Json::as_str) {
-        Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg.to_owned(),
+        Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
         _ => return Err(invalid("alg")),
     };
     let kid = match header_json.get("kid") {
         None => None,
-        Some(Json::String(k)) => Some(k.clone()),
+        Some(Json::String(k)) => Some(k),
         Some(_) => return Err(invalid("kid")),
     };
     let claims = parse_claims(json_object(
@@ -123,26 +123,23 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         return Err(invalid("signature"));
     }
     Ok(IdToken {
-        alg,
-        kid,
+        alg: alg.into(),
+        kid: kid.cloned(),
         claims,
-        signing_input: super::text::concat(&[header, ".", payload]),
+        signing_input: text::concat(&[header, ".", payload]),
         signature,
     })
 }
 
-fn required_str(raw: &Json, name: &'static str) -> Result<String> {
+fn required_str<'a>(raw: &'a Json, name: &'static str) -> Result<&'a str> {
     match raw.get(name) {
-        Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Json::String(s)) if !s.is_empty() => Ok(s),
         _ => Err(invalid(name)),
     }
 }
 
-fn optional_str(raw: &Json, name: &'static str) -> Result<Option<String>> {
-    match raw.opt_str(name) {
-        Ok(s) => Ok(s.map(String::from)),
-        Err(_) => Err(invalid(name)),
-    }
+fn optional_str<'a>(raw: &'a Json, name: &'static str) -> Result<Option<&'a str>> {
+    raw.opt_str(name).map_err(|_| invalid(name))
 }
 
 /// A NumericDate (RFC 7519 §2): non-negative seconds, fractions truncated.
@@ -157,25 +154,37 @@ fn numeric_date(raw: &Json, name: &'static str) -> Result<u64> {
 /// required; `aud` is a string or a non-empty array of strings.
 pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     let aud = match raw.get("aud") {
-        Some(Json::String(a)) if !a.is_empty() => vec![a.clone()],
-        Some(Json::Array(items)) if !items.is_empty() => items
-            .iter()
-            .map(|a| a.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| invalid("aud"))?,
+        // One string: a list of one (the copy below reads both shapes alike).
+        Some(a @ Json::String(s)) if !s.is_empty() => core::slice::from_ref(a),
+        Some(Json::Array(items))
+            if !items.is_empty() && items.iter().all(|a| a.as_str().is_some()) =>
+        {
+            items.as_slice()
+        }
         _ => return Err(invalid("aud")),
     };
+    let iss = required_str(&raw, "iss")?;
+    let sub = required_str(&raw, "sub")?;
+    let azp = optional_str(&raw, "azp")?;
+    let exp = numeric_date(&raw, "exp")?;
+    let iat = numeric_date(&raw, "iat")?;
+    let nonce = optional_str(&raw, "nonce")?;
+    let fhir_user = optional_str(&raw, "fhirUser")?;
+    // `profile` is a URL in SMART v1 but something else elsewhere: never fatal.
+    let profile = raw.get("profile").and_then(Json::as_str);
     Ok(IdTokenClaims {
-        iss: required_str(&raw, "iss")?,
-        sub: required_str(&raw, "sub")?,
-        aud,
-        azp: optional_str(&raw, "azp")?,
-        exp: numeric_date(&raw, "exp")?,
-        iat: numeric_date(&raw, "iat")?,
-        nonce: optional_str(&raw, "nonce")?,
-        fhir_user: optional_str(&raw, "fhirUser")?,
-        // `profile` is a URL in SMART v1 but something else elsewhere: never fatal.
-        profile: raw.get("profile").and_then(Json::as_str).map(str::to_owned),
+        iss: iss.into(),
+        sub: sub.into(),
+        aud: aud
+            .iter()
+            .filter_map(|a| a.as_str().map(String::from))
+            .collect(),
+        azp: azp.map(String::from),
+        exp,
+        iat,
+        nonce: nonce.map(String::from),
+        fhir_user: fhir_user.map(String::from),
+        profile: profile.map(String::from),
         raw,
     })
 }
