@@ -123,20 +123,21 @@ impl Url {
     /// backslash, or surrounding spaces.
     pub fn parse(input: &str) -> Result<Url> {
         check_chars(input)?;
-        let (scheme, rest) = split_scheme(input).ok_or_else(invalid_url)?;
+        let (scheme, rest) = split_any_scheme(input).ok_or_else(invalid_url)?;
+        let scheme = http_scheme(scheme).ok_or_else(invalid_url)?;
         let rest = rest.strip_prefix("//").ok_or_else(invalid_url)?;
         Url::from_parts(scheme, rest)
     }
 
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
-    fn from_parts(scheme: String, rest: &str) -> Result<Url> {
+    fn from_parts(scheme: &str, rest: &str) -> Result<Url> {
         let end = text::find(rest, b"/?#").unwrap_or(rest.len());
         let (authority, tail) = text::split_at(rest, end);
-        let (host, port) = parse_authority(&scheme, authority)?;
+        let (host, port) = parse_authority(scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
         let path = if path.is_empty() { "/" } else { path };
         Ok(Url {
-            scheme,
+            scheme: scheme.into(),
             host,
             port,
             path: normalize_path(path),
@@ -157,13 +158,26 @@ impl Url {
 
     /// `scheme://authority`, the origin as `postMessage` and `location.origin` spell it.
     pub fn origin(&self) -> String {
-        text::concat(&[&self.scheme, "://", &self.authority()])
+        let mut out = String::new();
+        self.push_origin(&mut out);
+        out
+    }
+
+    fn push_origin(&self, out: &mut String) {
+        out.push_str(&self.scheme);
+        out.push_str("://");
+        out.push_str(&self.host);
+        if let Some(port) = self.port {
+            out.push(':');
+            text::push_u64(out, port.into());
+        }
     }
 
     /// The serialisation (the browser's `href`); `Display` writes the same. Built with
     /// `push_str` to keep `core::fmt` out of the wasm (see `protocol::text`).
     pub fn href(&self) -> String {
-        let mut out = self.origin();
+        let mut out = String::new();
+        self.push_origin(&mut out);
         out.push_str(&self.path);
         if let Some(q) = &self.query {
             out.push('?');
@@ -212,21 +226,21 @@ fn check_chars(input: &str) -> Result<()> {
 }
 
 /// Splits `scheme:rest` when the text before the first `:` is a valid RFC 3986 scheme
-/// (and no `/`, `?`, `#` comes first). Only `http` and `https` are accepted; another
-/// scheme gives `None` too, so `javascript:` or `data:` never pass.
-fn split_scheme(input: &str) -> Option<(String, &str)> {
-    let (scheme, rest) = split_any_scheme(input)?;
-    matches!(scheme.as_str(), "http" | "https").then_some((scheme, rest))
-}
-
-/// Like [`split_scheme`] but for any syntactically valid scheme (lower-cased).
-fn split_any_scheme(input: &str) -> Option<(String, &str)> {
-    let colon = text::find(input, b":")?;
-    let scheme = text::sub(input, ..colon);
+/// (so no `/`, `?` or `#` comes first). The scheme keeps its case.
+fn split_any_scheme(input: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = text::split_once(input, b':')?;
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
     let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    (first_ok && rest_ok).then(|| (scheme.to_ascii_lowercase(), text::sub(input, colon + 1..)))
+    (first_ok && rest_ok).then_some((scheme, rest))
+}
+
+/// `http` or `https` (lower case) for either scheme in any case. Only these are
+/// accepted: `javascript:` or `data:` never pass.
+fn http_scheme(scheme: &str) -> Option<&'static str> {
+    ["http", "https"]
+        .into_iter()
+        .find(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 fn default_port(scheme: &str) -> u16 {
@@ -242,8 +256,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
         return Err(invalid_url());
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let close = text::find(v6, b"]").ok_or_else(invalid_url)?;
-        let inner = text::sub(v6, ..close);
+        let (inner, after) = text::split_once(v6, b']').ok_or_else(invalid_url)?;
         let ok = !inner.is_empty()
             && inner
                 .bytes()
@@ -251,12 +264,12 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
         if !ok {
             return Err(invalid_url());
         }
-        let after = text::sub(v6, close + 1..);
         let port = match after {
             "" => None,
             p => Some(p.strip_prefix(':').ok_or_else(invalid_url)?),
         };
-        (text::concat(&["[", &inner.to_ascii_lowercase(), "]"]), port)
+        // The literal with its brackets.
+        (text::sub(authority, ..inner.len() + 2), port)
     } else {
         let (host, port) = match text::split_once(authority, b':') {
             Some((h, p)) => (h, Some(p)),
@@ -269,7 +282,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
         if !ok {
             return Err(invalid_url());
         }
-        (host.to_ascii_lowercase(), port)
+        (host, port)
     };
     let port = match port {
         None | Some("") => None,
@@ -281,7 +294,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
             (n != default_port(scheme)).then_some(n)
         }
     };
-    Ok((host, port))
+    Ok((host.to_ascii_lowercase(), port))
 }
 
 /// Splits `path?query#fragment` (each part raw).
@@ -297,37 +310,36 @@ fn split_tail(tail: &str) -> (&str, Option<&str>, Option<&str>) {
     (path, query, fragment)
 }
 
-fn is_single_dot(seg: &str) -> bool {
-    seg == "." || seg.eq_ignore_ascii_case("%2e")
-}
-
-fn is_double_dot(seg: &str) -> bool {
-    matches!(
-        seg.to_ascii_lowercase().as_str(),
-        ".." | ".%2e" | "%2e." | "%2e%2e"
-    )
+/// `seg` after a leading `.` or `%2e` (any case), if it has one.
+fn strip_dot(seg: &str) -> Option<&str> {
+    if let Some(rest) = seg.strip_prefix('.') {
+        return Some(rest);
+    }
+    let (head, rest) = seg.split_at_checked(3)?;
+    head.eq_ignore_ascii_case("%2e").then_some(rest)
 }
 
 /// Removes `.` and `..` segments (RFC 3986 §5.2.4, with the WHATWG spellings `%2e`),
 /// then percent-encodes with the path set. `path` starts with `/`.
 fn normalize_path(path: &str) -> String {
-    let segs: Vec<&str> = text::split(path.strip_prefix('/').unwrap_or(path), b'/').collect();
-    let n = segs.len();
-    let mut out: Vec<&str> = Vec::with_capacity(n);
-    for (i, seg) in segs.iter().enumerate() {
-        let last = i + 1 == n;
-        if is_double_dot(seg) {
-            out.pop();
-            if last {
-                out.push("");
+    let mut out: Vec<&str> = Vec::new();
+    // A dot segment at the end leaves the path ending in `/`.
+    let mut ends_in_dot = false;
+    for seg in text::split(path.strip_prefix('/').unwrap_or(path), b'/') {
+        match strip_dot(seg) {
+            Some("") => ends_in_dot = true,
+            Some(rest) if strip_dot(rest) == Some("") => {
+                out.pop();
+                ends_in_dot = true;
             }
-        } else if is_single_dot(seg) {
-            if last {
-                out.push("");
+            _ => {
+                out.push(seg);
+                ends_in_dot = false;
             }
-        } else {
-            out.push(seg);
         }
+    }
+    if ends_in_dot {
+        out.push("");
     }
     let mut joined = String::with_capacity(path.len());
     for seg in out {
@@ -374,9 +386,7 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
     check_chars(reference)?;
     let mut relative = reference;
     if let Some((scheme, rest)) = split_any_scheme(reference) {
-        if !matches!(scheme.as_str(), "http" | "https") {
-            return Err(invalid_url());
-        }
+        let scheme = http_scheme(scheme).ok_or_else(invalid_url)?;
         if rest.starts_with("//") {
             return Ok(Url::parse(reference)?.href());
         }
@@ -387,37 +397,24 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
         relative = rest;
     }
     if let Some(rest) = relative.strip_prefix("//") {
-        return Ok(Url::from_parts(base.scheme, rest)?.href());
+        return Ok(Url::from_parts(&base.scheme, rest)?.href());
     }
     let (path, query, fragment) = split_tail(relative);
-    let (path, query) = if path.is_empty() {
-        let query = match query {
-            Some(q) => Some(percent_encode(q, QUERY_SET)),
-            None => base.query.clone(),
-        };
-        (base.path.clone(), query)
-    } else if path.starts_with('/') {
-        (
-            normalize_path(path),
-            query.map(|q| percent_encode(q, QUERY_SET)),
-        )
-    } else {
+    let mut url = base;
+    // An empty path keeps the base's path, and its query unless one is given.
+    if !path.is_empty() || query.is_some() {
+        url.query = query.map(|q| percent_encode(q, QUERY_SET));
+    }
+    if path.starts_with('/') {
+        url.path = normalize_path(path);
+    } else if !path.is_empty() {
         let dir = text::sub(
-            &base.path,
-            ..text::rfind(&base.path, b'/').map_or(0, |i| i + 1),
+            &url.path,
+            ..text::rfind(&url.path, b'/').map_or(0, |i| i + 1),
         );
-        let merged = text::concat(&[dir, path]);
-        (
-            normalize_path(&merged),
-            query.map(|q| percent_encode(q, QUERY_SET)),
-        )
-    };
-    let url = Url {
-        path,
-        query,
-        fragment: fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
-        ..base
-    };
+        url.path = normalize_path(&text::concat(&[dir, path]));
+    }
+    url.fragment = fragment.map(|f| percent_encode(f, FRAGMENT_SET));
     Ok(url.href())
 }
 
@@ -425,15 +422,20 @@ fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
     }
-    let octets: Vec<&str> = text::split(host, b'.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets.iter().all(|o| {
-            !o.is_empty()
-                && o.len() <= 3
-                && o.bytes().all(|b| b.is_ascii_digit())
-                && text::digits_value(o) <= 255
-        })
+    // Four decimal octets, the first `127`.
+    let mut count = 0;
+    for (i, o) in text::split(host, b'.').enumerate() {
+        let ok = !o.is_empty()
+            && o.len() <= 3
+            && o.bytes().all(|b| b.is_ascii_digit())
+            && text::digits_value(o) <= 255
+            && (i > 0 || o == "127");
+        if !ok {
+            return false;
+        }
+        count = i + 1;
+    }
+    count == 4
 }
 
 /// True when `url` is an absolute `https:` URL, or, only with
