@@ -148,29 +148,31 @@ impl fmt::Display for Json {
 pub fn push_json_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    // By byte, copying the runs between escapes whole: every byte escaped is ASCII, so
-    // the runs are on char boundaries (`chars()` would bring UTF-8 decoding).
-    let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "\\u00",
-            _ => continue,
-        };
-        out.push_str(super::text::sub(s, run..i));
-        out.push_str(escape);
-        if escape.len() == 4 {
-            // `\u00`: the two hex digits follow.
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
+    // Run by run: every byte escaped is ASCII, so the runs between them are on char
+    // boundaries (`chars()` would bring UTF-8 decoding).
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
+        let (run, tail) = super::text::split_at(rest, i);
+        out.push_str(run);
+        let b = tail.as_bytes()[0];
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
         }
-        run = i + 1;
+        rest = super::text::sub(tail, 1..);
     }
-    out.push_str(super::text::sub(s, run..));
+    out.push_str(rest);
     out.push('"');
 }
 
