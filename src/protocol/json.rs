@@ -34,18 +34,17 @@ pub struct JsonError {
 impl Json {
     /// Parses a complete document; trailing non-whitespace is an error.
     pub fn parse(text: &str) -> Result<Json, JsonError> {
-        let mut p = Parser {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-        };
+        let mut p = Parser::new(text);
         p.skip_ws();
-        let value = p.value(0)?;
-        p.skip_ws();
-        if p.pos != p.bytes.len() {
-            return Err(p.err("trailing characters"));
-        }
-        Ok(value)
+        let value = p.value(0).and_then(|value| {
+            p.skip_ws();
+            if p.pos == p.bytes.len() {
+                Ok(value)
+            } else {
+                Err(p.fail("trailing characters"))
+            }
+        });
+        value.map_err(|Stop| p.error)
     }
 
     /// The member `key` of an object (the first one, if a key repeats).
@@ -196,14 +195,38 @@ struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Why and where parsing stopped, once a step returned [`Stop`].
+    error: JsonError,
 }
 
-impl Parser<'_> {
-    fn err(&self, reason: &'static str) -> JsonError {
-        JsonError {
+/// A failed parse step. The reason and the offset are kept in the parser
+/// ([`Parser::fail`]), so a failure travels up the recursion as a bare tag: a
+/// `JsonError` returned through every level was copied at each (0.5 KB of wasm).
+struct Stop;
+
+type Step<T> = core::result::Result<T, Stop>;
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            error: JsonError {
+                offset: 0,
+                reason: "",
+            },
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, reason: &'static str) -> Stop {
+        self.error = JsonError {
             offset: self.pos,
             reason,
-        }
+        };
+        Stop
     }
 
     fn peek(&self) -> Option<u8> {
@@ -216,21 +239,21 @@ impl Parser<'_> {
         }
     }
 
-    fn expect_literal(&mut self, literal: &'static [u8], value: Json) -> Result<Json, JsonError> {
+    fn expect_literal(&mut self, literal: &'static [u8], value: Json) -> Step<Json> {
         if self.bytes[self.pos..].starts_with(literal) {
             self.pos += literal.len();
             Ok(value)
         } else {
-            Err(self.err("invalid literal"))
+            Err(self.fail("invalid literal"))
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, JsonError> {
+    fn value(&mut self, depth: usize) -> Step<Json> {
         if depth > MAX_DEPTH {
-            return Err(self.err("nesting too deep"));
+            return Err(self.fail("nesting too deep"));
         }
         match self.peek() {
-            None => Err(self.err("unexpected end")),
+            None => Err(self.fail("unexpected end")),
             Some(b'n') => self.expect_literal(b"null", Json::Null),
             Some(b't') => self.expect_literal(b"true", Json::Bool(true)),
             Some(b'f') => self.expect_literal(b"false", Json::Bool(false)),
@@ -238,11 +261,11 @@ impl Parser<'_> {
             Some(b'[') => self.array(depth),
             Some(b'{') => self.object(depth),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.err("unexpected character")),
+            Some(_) => Err(self.fail("unexpected character")),
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+    fn array(&mut self, depth: usize) -> Step<Json> {
         self.pos += 1; // '['
         let mut items = Vec::new();
         self.skip_ws();
@@ -260,12 +283,12 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(Json::Array(items));
                 }
-                _ => return Err(self.err("expected ',' or ']'")),
+                _ => return Err(self.fail("expected ',' or ']'")),
             }
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+    fn object(&mut self, depth: usize) -> Step<Json> {
         self.pos += 1; // '{'
         let mut members = Vec::new();
         self.skip_ws();
@@ -276,12 +299,12 @@ impl Parser<'_> {
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
-                return Err(self.err("expected a member name"));
+                return Err(self.fail("expected a member name"));
             }
             let key = self.string()?;
             self.skip_ws();
             if self.peek() != Some(b':') {
-                return Err(self.err("expected ':'"));
+                return Err(self.fail("expected ':'"));
             }
             self.pos += 1;
             self.skip_ws();
@@ -294,34 +317,34 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(Json::Object(members));
                 }
-                _ => return Err(self.err("expected ',' or '}'")),
+                _ => return Err(self.fail("expected ',' or '}'")),
             }
         }
     }
 
-    fn number(&mut self) -> Result<Json, JsonError> {
+    fn number(&mut self) -> Step<Json> {
         // A number beyond f64's range would read as infinity, which JSON cannot write
         // back: refuse it (RFC 8259 §6 lets a reader limit the range). Found by fuzzing.
         match self.scan_number()? {
             n if n.is_finite() => Ok(Json::Number(n)),
-            _ => Err(self.err("number out of range")),
+            _ => Err(self.fail("number out of range")),
         }
     }
 
     /// Reads a number (RFC 8259 §6) and its value in one pass (a grammar check, then a
     /// second scan of the lexeme, was 140 bytes more of wasm). The value may be
     /// infinite.
-    fn scan_number(&mut self) -> Result<f64, JsonError> {
+    fn scan_number(&mut self) -> Step<f64> {
         let negative = self.eat(b'-');
         let (mut mantissa, mut exponent) = (0u64, 0i64);
         match self.peek() {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => self.digits(&mut mantissa, &mut exponent, false),
-            _ => return Err(self.err("invalid number")),
+            _ => return Err(self.fail("invalid number")),
         }
         if self.eat(b'.') {
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.err("invalid number"));
+                return Err(self.fail("invalid number"));
             }
             self.digits(&mut mantissa, &mut exponent, true);
         }
@@ -332,7 +355,7 @@ impl Parser<'_> {
                 self.eat(b'+');
             }
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.err("invalid number"));
+                return Err(self.fail("invalid number"));
             }
             let mut explicit: i64 = 0;
             while let Some(d) = self.digit() {
@@ -375,7 +398,7 @@ impl Parser<'_> {
         found
     }
 
-    fn string(&mut self) -> Result<String, JsonError> {
+    fn string(&mut self) -> Step<String> {
         self.pos += 1; // opening quote
         let mut out = String::new();
         loop {
@@ -389,20 +412,21 @@ impl Parser<'_> {
             }
             // The input is a `str` and a run ends at an ASCII byte (or the end), so this
             // slice is always on char boundaries; no UTF-8 validation is needed.
-            let run = self
-                .text
-                .get(run_start..self.pos)
-                .ok_or_else(|| self.err("invalid UTF-8"))?;
+            let Some(run) = self.text.get(run_start..self.pos) else {
+                return Err(self.fail("invalid UTF-8"));
+            };
             out.push_str(run);
             match self.peek() {
-                None => return Err(self.err("unterminated string")),
+                None => return Err(self.fail("unterminated string")),
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(out);
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    let escaped = self.peek().ok_or_else(|| self.err("unterminated string"))?;
+                    let Some(escaped) = self.peek() else {
+                        return Err(self.fail("unterminated string"));
+                    };
                     self.pos += 1;
                     match escaped {
                         b'"' => out.push('"'),
@@ -414,47 +438,47 @@ impl Parser<'_> {
                         b'r' => out.push('\r'),
                         b't' => out.push('\t'),
                         b'u' => out.push(self.unicode_escape()?),
-                        _ => return Err(self.err("invalid escape")),
+                        _ => return Err(self.fail("invalid escape")),
                     }
                 }
-                Some(_) => return Err(self.err("control character in string")),
+                Some(_) => return Err(self.fail("control character in string")),
             }
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
-        let digits = self
-            .bytes
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.err("invalid \\u escape"))?;
+    fn hex4(&mut self) -> Step<u32> {
         let mut value = 0u32;
-        for &d in digits {
-            let nibble = (d as char)
-                .to_digit(16)
-                .ok_or_else(|| self.err("invalid \\u escape"))?;
-            value = value * 16 + nibble;
+        for i in 0..4 {
+            match self
+                .bytes
+                .get(self.pos + i)
+                .and_then(|&d| (d as char).to_digit(16))
+            {
+                Some(nibble) => value = value * 16 + nibble,
+                None => return Err(self.fail("invalid \\u escape")),
+            }
         }
         self.pos += 4;
         Ok(value)
     }
 
     /// Decodes `\uXXXX` (after the `u`), joining UTF-16 surrogate pairs.
-    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+    fn unicode_escape(&mut self) -> Step<char> {
         let first = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&first) {
             if !self.bytes[self.pos..].starts_with(b"\\u") {
-                return Err(self.err("unpaired surrogate"));
+                return Err(self.fail("unpaired surrogate"));
             }
             self.pos += 2;
             let second = self.hex4()?;
             if !(0xDC00..0xE000).contains(&second) {
-                return Err(self.err("unpaired surrogate"));
+                return Err(self.fail("unpaired surrogate"));
             }
             0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
         } else {
             first
         };
-        char::from_u32(code).ok_or_else(|| self.err("unpaired surrogate"))
+        char::from_u32(code).ok_or_else(|| self.fail("unpaired surrogate"))
     }
 }
 
@@ -480,12 +504,10 @@ fn pow10(mut e: u32) -> f64 {
 #[cfg(test)]
 fn decimal_to_f64(lexeme: &[u8]) -> f64 {
     let text = core::str::from_utf8(lexeme).unwrap();
-    let mut p = Parser {
-        text,
-        bytes: lexeme,
-        pos: 0,
+    let mut p = Parser::new(text);
+    let Ok(value) = p.scan_number() else {
+        panic!("not a number lexeme")
     };
-    let value = p.scan_number().unwrap();
     assert_eq!(p.pos, lexeme.len(), "not a whole number lexeme");
     value
 }
