@@ -135,12 +135,7 @@ pub struct LaunchContext {
 /// 64 is relaxed to 256 for servers with long ids; the charset is what keeps
 /// `{aud}/Patient/{id}` pointing at a Patient.
 fn is_fhir_id(id: &str) -> bool {
-    (1..=256).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        && id != "."
-        && id != ".."
+    (1..=256).contains(&id.len()) && super::text::all_word(id, b"-.") && id != "." && id != ".."
 }
 
 fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {

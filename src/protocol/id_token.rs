@@ -320,10 +320,7 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
     let [.., resource_type, id] = segments.as_slice() else {
         return Err(bad());
     };
-    let id_ok = !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let id_ok = !id.is_empty() && text::all_word(id, b"-.");
     if !FHIR_USER_TYPES.contains(resource_type) || !id_ok {
         return Err(bad());
     }

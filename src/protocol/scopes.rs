@@ -226,7 +226,7 @@ fn parse_launch(rest: &str) -> Option<Scope> {
         Some((r, q)) => (r, Some(q)),
         None => (rest, None),
     };
-    if resource.is_empty() || !resource.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if resource.is_empty() || !text::all_word(resource, b"") {
         return None;
     }
     let role = match query {
@@ -254,8 +254,8 @@ fn parse_resource(token: &str) -> Option<ResourceScope> {
     let (context, rest) = text::split_once(head, b'/')?;
     let context = ScopeContext::parse(context)?;
     let (resource_type, suffix) = text::split_once(rest, b'.')?;
-    let type_ok = resource_type == "*"
-        || (!resource_type.is_empty() && resource_type.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let type_ok =
+        resource_type == "*" || (!resource_type.is_empty() && text::all_word(resource_type, b""));
     if !type_ok {
         return None;
     }
@@ -295,10 +295,7 @@ fn is_uri(token: &str) -> bool {
     let Some((scheme, rest)) = text::split_once(token, b':') else {
         return false;
     };
-    let mut bytes = scheme.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        && !rest.is_empty()
+    text::is_scheme(scheme) && !rest.is_empty()
 }
 
 /// Writes the token back. A parsed token writes back exactly as it was read.

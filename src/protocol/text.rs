@@ -128,6 +128,21 @@ pub fn rfind(s: &str, b: u8) -> Option<usize> {
     s.bytes().rposition(|c| c == b)
 }
 
+/// Whether every byte of `s` is an ASCII letter, an ASCII digit or one of `extra` (true
+/// for ""). One out-of-line loop for the many charset rules (FHIR ids, PKCE verifiers,
+/// hosts, schemes, scope types), each of which was its own inlined loop.
+#[inline(never)]
+#[allow(clippy::manual_contains)] // `[u8]::contains` is memchr: see `find`
+pub fn all_word(s: &str, extra: &[u8]) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || extra.iter().any(|&c| c == b))
+}
+
+/// An RFC 3986 §3.1 scheme: a letter, then letters, digits, `+`, `-` or `.`.
+pub fn is_scheme(s: &str) -> bool {
+    s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && all_word(s, b"+-.")
+}
+
 /// The value of `digits`, a string the caller has checked to hold only ASCII digits
 /// (saturating, so a long one cannot wrap). Why not `str::parse`: it brings the generic
 /// integer parser, with signs and radix handling, into the wasm.
@@ -311,6 +326,23 @@ mod tests {
             );
             assert_eq!(trim_end(s, b'/'), s.trim_end_matches('/'), "{s:?}");
             assert_eq!(rfind(s, b'/'), s.rfind('/'), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn word_and_scheme_charsets() {
+        assert!(all_word("", b""));
+        assert!(all_word("aZ09-._~", b"-._~"));
+        assert!(!all_word("a b", b"-"));
+        assert!(!all_word("\u{e9}", b""));
+        for (s, ok) in [
+            ("https", true),
+            ("a+b-c.d", true),
+            ("1a", false),
+            ("", false),
+            ("a_b", false),
+        ] {
+            assert_eq!(is_scheme(s), ok, "{s}");
         }
     }
 

@@ -229,10 +229,7 @@ fn check_chars(input: &str) -> Result<()> {
 /// (so no `/`, `?` or `#` comes first). The scheme keeps its case.
 fn split_any_scheme(input: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = text::split_once(input, b':')?;
-    let mut bytes = scheme.bytes();
-    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
-    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    (first_ok && rest_ok).then_some((scheme, rest))
+    text::is_scheme(scheme).then_some((scheme, rest))
 }
 
 /// `http` or `https` (lower case) for either scheme in any case. Only these are
@@ -275,10 +272,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         };
-        let ok = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        let ok = !host.is_empty() && text::all_word(host, b"-._~");
         if !ok {
             return Err(invalid_url());
         }
