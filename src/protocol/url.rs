@@ -31,18 +31,29 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
 
 /// Appends one form-encoded component to `out`.
 pub fn form_encode_into(out: &mut String, text: &str) {
+    escape_into(out, text, None);
+}
+
+/// Appends `text` to `out`, percent-encoding (`%XX`) every byte but those kept: with
+/// `set`, the URL code points (`!`..`~`) not in `set` (a WHATWG percent-encode set);
+/// without, the form-urlencoded rule (ASCII letters, digits and `*-._` kept, a space
+/// written `+`). One loop for both encoders (two were 230 bytes more of wasm).
+#[allow(clippy::manual_contains)] // `[u8]::contains` is memchr: see `text::find`
+fn escape_into(out: &mut String, text: &str, set: Option<&[u8]>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
-            }
+        let keep = match set {
+            Some(set) => b > 0x20 && b < 0x7f && !set.iter().any(|&c| c == b),
+            None => b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_'),
+        };
+        if keep {
+            out.push(b as char);
+        } else if b == b' ' && set.is_none() {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
         }
     }
 }
@@ -352,17 +363,8 @@ const QUERY_SET: &[u8] = b"\"#<>'";
 const FRAGMENT_SET: &[u8] = b"\"<>`";
 
 fn percent_encode(text: &str, set: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b <= 0x20 || b >= 0x7f || set.contains(&b) {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        } else {
-            out.push(b as char);
-        }
-    }
+    escape_into(&mut out, text, Some(set));
     out
 }
 
