@@ -53,15 +53,14 @@ pub fn code_exchange_body(
 /// narrowing scope first with [`narrow_refresh_body`] or
 /// [`super::scopes::check_refresh_scope`].
 pub fn refresh_body(refresh_token: &str, client_id: &str, scope: Option<&str>) -> String {
-    let mut pairs = vec![
+    let scope = scope.map(str::trim_ascii).filter(|s| !s.is_empty());
+    let pairs = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
         ("client_id", client_id),
+        ("scope", scope.unwrap_or_default()),
     ];
-    if let Some(scope) = scope.map(str::trim_ascii).filter(|s| !s.is_empty()) {
-        pairs.push(("scope", scope));
-    }
-    form_encode(&pairs)
+    form_encode(if scope.is_some() { &pairs } else { &pairs[..3] })
 }
 
 /// [`refresh_body`] with a narrowing `scope`, refused with `ScopeNotGranted` unless
