@@ -40,6 +40,23 @@ pub const CALLBACK_PARAMS: &[&str] = &[
 /// The version of the record's JSON layout.
 const RECORD_VERSION: f64 = 1.0;
 
+/// The string members of the record's JSON, in order (one table for writing and
+/// reading), each with whether it must be present and non-empty.
+const RECORD_MEMBERS: [(&str, bool); 12] = [
+    ("state", true),
+    ("code_verifier", true),
+    ("client_id", true),
+    ("redirect_uri", true),
+    ("fhir_base", true),
+    ("issuer", false),
+    ("token_endpoint", true),
+    ("revocation_endpoint", false),
+    ("jwks_uri", false),
+    ("requested_scope", true),
+    ("nonce", false),
+    ("launch", false),
+];
+
 /// What must survive the redirect (smart-spec.md §2.6), stored in sessionStorage keyed
 /// by `state`, single use, with a TTL (spec #32, #73). It holds no token; the verifier
 /// is useless without the code. `Debug` redacts `state`, `code_verifier`, `nonce` and
@@ -103,21 +120,21 @@ impl TransactionRecord {
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"v\":");
         push_u64(&mut out, RECORD_VERSION as u64);
-        let strings = [
-            ("state", Some(&self.state)),
-            ("code_verifier", Some(&self.code_verifier)),
-            ("client_id", Some(&self.client_id)),
-            ("redirect_uri", Some(&self.redirect_uri)),
-            ("fhir_base", Some(&self.fhir_base)),
-            ("issuer", self.issuer.as_ref()),
-            ("token_endpoint", Some(&self.token_endpoint)),
-            ("revocation_endpoint", self.revocation_endpoint.as_ref()),
-            ("jwks_uri", self.jwks_uri.as_ref()),
-            ("requested_scope", Some(&self.requested_scope)),
-            ("nonce", self.nonce.as_ref()),
-            ("launch", self.launch.as_ref()),
+        let values = [
+            Some(&self.state),
+            Some(&self.code_verifier),
+            Some(&self.client_id),
+            Some(&self.redirect_uri),
+            Some(&self.fhir_base),
+            self.issuer.as_ref(),
+            Some(&self.token_endpoint),
+            self.revocation_endpoint.as_ref(),
+            self.jwks_uri.as_ref(),
+            Some(&self.requested_scope),
+            self.nonce.as_ref(),
+            self.launch.as_ref(),
         ];
-        for (key, value) in strings {
+        for ((key, _), value) in RECORD_MEMBERS.into_iter().zip(values) {
             out.push(',');
             push_json_string(&mut out, key);
             out.push(':');
@@ -153,21 +170,7 @@ impl TransactionRecord {
         // Every member is checked first, in one loop, and only then copied out: with a
         // `?` per member, each early return drops the members built so far, and those
         // drop ladders were most of this function's wasm.
-        const MEMBERS: [(&str, bool); 12] = [
-            ("state", true),
-            ("code_verifier", true),
-            ("client_id", true),
-            ("redirect_uri", true),
-            ("fhir_base", true),
-            ("issuer", false),
-            ("token_endpoint", true),
-            ("revocation_endpoint", false),
-            ("jwks_uri", false),
-            ("requested_scope", true),
-            ("nonce", false),
-            ("launch", false),
-        ];
-        for (k, required) in MEMBERS {
+        for (k, required) in RECORD_MEMBERS {
             let ok = match doc.get(k) {
                 Some(Json::String(v)) => !(required && v.is_empty()),
                 None | Some(Json::Null) => !required,

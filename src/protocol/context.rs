@@ -43,7 +43,7 @@ impl FhirContextItem {
         self.resource_type.as_deref().or_else(|| {
             self.reference
                 .as_deref()
-                .and_then(|r| r.split_once('/'))
+                .and_then(|r| super::text::split_once(r, b'/'))
                 .map(|(t, _)| t)
         })
     }
@@ -135,12 +135,7 @@ pub struct LaunchContext {
 /// 64 is relaxed to 256 for servers with long ids; the charset is what keeps
 /// `{aud}/Patient/{id}` pointing at a Patient.
 fn is_fhir_id(id: &str) -> bool {
-    (1..=256).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        && id != "."
-        && id != ".."
+    (1..=256).contains(&id.len()) && super::text::all_word(id, b"-.") && id != "." && id != ".."
 }
 
 fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
@@ -152,10 +147,9 @@ fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
 }
 
 fn string_member(obj: &Json, name: &str, warnings: &mut Vec<&'static str>) -> Option<String> {
-    match obj.get(name) {
-        None | Some(Json::Null) => None,
-        Some(Json::String(s)) => Some(s.clone()),
-        Some(_) => {
+    match obj.opt_str(name) {
+        Ok(s) => s.map(String::from),
+        Err(_) => {
             warnings.push(WARN_STRING_MEMBER);
             None
         }
@@ -232,7 +226,13 @@ impl LaunchContext {
 }
 
 fn join(aud: &str, resource_type: &str, id: &str) -> String {
-    super::text::concat(&[aud.trim_end_matches('/'), "/", resource_type, "/", id])
+    super::text::concat(&[
+        super::text::trim_end(aud, b'/'),
+        "/",
+        resource_type,
+        "/",
+        id,
+    ])
 }
 
 fn checked_reference(

@@ -176,35 +176,100 @@ fn endpoint(
 
 /// A member that must be a string when present; `null` counts as absent.
 fn opt_str<'a>(doc: &'a Json, field: &'static str) -> Result<Option<&'a str>> {
-    match doc.get(field) {
-        None | Some(Json::Null) => Ok(None),
-        Some(v) => v.as_str().map(Some).ok_or_else(|| invalid(field)),
-    }
+    doc.opt_str(field).map_err(|_| invalid(field))
 }
 
 /// A member that must be an array when present. Non-string items are skipped (a
-/// harmless deviation) and reported in `warnings`.
-fn opt_strings(
-    doc: &Json,
+/// harmless deviation) and reported in `warnings`. The items stay borrowed until the
+/// configuration is built ([`strings`]), so that no early error return has a
+/// `Vec<String>` to drop.
+fn opt_strings<'a>(
+    doc: &'a Json,
     field: &'static str,
     warnings: &mut Vec<&'static str>,
-) -> Result<Option<Vec<String>>> {
+) -> Result<Option<&'a [Json]>> {
     match doc.get(field) {
         None | Some(Json::Null) => Ok(None),
         Some(v) => {
             let items = v.as_array().ok_or_else(|| invalid(field))?;
-            let strings: Vec<String> = items
-                .iter()
-                .filter_map(|i| i.as_str().map(str::to_string))
-                .collect();
-            if strings.len() != items.len() {
+            if !items.iter().all(|i| i.as_str().is_some()) {
                 push_warning(
                     warnings,
                     "a discovery array holds non-string items; they were ignored",
                 );
             }
-            Ok(Some(strings))
+            Ok(Some(items))
         }
+    }
+}
+
+/// Whether the items of an [`opt_strings`] array include the string `name`.
+fn has_string(items: &[Json], name: &str) -> bool {
+    items.iter().any(|i| i.as_str() == Some(name))
+}
+
+/// The string items of an [`opt_strings`] array, owned.
+fn strings(items: &[Json]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|i| i.as_str().map(String::from))
+        .collect()
+}
+
+/// An optional endpoint member, resolved and checked by [`endpoint`].
+fn opt_endpoint(
+    doc: &Json,
+    field: &'static str,
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+) -> Result<Option<String>> {
+    match opt_str(doc, field)? {
+        Some(v) => endpoint(v, field, fhir_base, opts).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// An endpoint the client only displays: one that does not resolve to a usable URL is
+/// dropped with the warning `w`.
+fn display_only(
+    doc: &Json,
+    field: &'static str,
+    w: &'static str,
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+    warnings: &mut Vec<&'static str>,
+) -> Result<Option<String>> {
+    Ok(match opt_str(doc, field)? {
+        Some(v) => match endpoint(v, field, fhir_base, opts) {
+            Ok(url) => Some(url),
+            Err(_) => {
+                push_warning(warnings, w);
+                None
+            }
+        },
+        None => None,
+    })
+}
+
+/// A configuration with nothing in it yet. The processors fill it member by member, so
+/// that an early error drops one struct instead of each member built so far (those
+/// drop ladders were a good part of the processors' wasm).
+fn empty_config(legacy: bool) -> SmartConfiguration {
+    SmartConfiguration {
+        issuer: None,
+        jwks_uri: None,
+        authorization_endpoint: String::new(),
+        token_endpoint: String::new(),
+        revocation_endpoint: None,
+        management_endpoint: None,
+        introspection_endpoint: None,
+        capabilities: Vec::new(),
+        code_challenge_methods_supported: Vec::new(),
+        grant_types_supported: None,
+        scopes_supported: None,
+        response_types_supported: None,
+        warnings: Vec::new(),
+        legacy,
     }
 }
 
@@ -262,14 +327,15 @@ pub fn process_discovery_response(
     opts: &DiscoveryOptions,
 ) -> Result<SmartConfiguration> {
     let doc = read_document(status, body, fhir_base, opts)?;
-    let mut warnings = Vec::new();
+    let mut config = empty_config(false);
+    let warnings = &mut config.warnings;
 
     let authorization_endpoint = opt_str(&doc, "authorization_endpoint")?
         .ok_or_else(|| invalid("authorization_endpoint"))?;
     let token_endpoint =
         opt_str(&doc, "token_endpoint")?.ok_or_else(|| invalid("token_endpoint"))?;
     let capabilities =
-        opt_strings(&doc, "capabilities", &mut warnings)?.ok_or_else(|| invalid("capabilities"))?;
+        opt_strings(&doc, "capabilities", warnings)?.ok_or_else(|| invalid("capabilities"))?;
 
     let authorization_endpoint = endpoint(
         authorization_endpoint,
@@ -277,93 +343,70 @@ pub fn process_discovery_response(
         fhir_base,
         opts,
     )?;
-    if authorization_endpoint.contains('#') {
+    if super::text::contains(&authorization_endpoint, b"#") {
         // RFC 6749 §3.1: the endpoint URI MUST NOT include a fragment.
         return Err(invalid("authorization_endpoint"));
     }
-    let token_endpoint = endpoint(token_endpoint, "token_endpoint", fhir_base, opts)?;
-    let revocation_endpoint = match opt_str(&doc, "revocation_endpoint")? {
-        Some(v) => Some(endpoint(v, "revocation_endpoint", fhir_base, opts)?),
-        None => None,
-    };
-    let jwks_uri = match opt_str(&doc, "jwks_uri")? {
-        Some(v) => Some(endpoint(v, "jwks_uri", fhir_base, opts)?),
-        None => None,
-    };
-    let mut display_only = |field: &'static str, w: &'static str| -> Result<Option<String>> {
-        Ok(match opt_str(&doc, field)? {
-            Some(v) => match endpoint(v, field, fhir_base, opts) {
-                Ok(url) => Some(url),
-                Err(_) => {
-                    push_warning(&mut warnings, w);
-                    None
-                }
-            },
-            None => None,
-        })
-    };
-    let management_endpoint = display_only(
+    config.authorization_endpoint = authorization_endpoint;
+    config.token_endpoint = endpoint(token_endpoint, "token_endpoint", fhir_base, opts)?;
+    config.revocation_endpoint = opt_endpoint(&doc, "revocation_endpoint", fhir_base, opts)?;
+    config.jwks_uri = opt_endpoint(&doc, "jwks_uri", fhir_base, opts)?;
+    config.management_endpoint = display_only(
+        &doc,
         "management_endpoint",
         "management_endpoint is not a usable https URL; ignored",
+        fhir_base,
+        opts,
+        warnings,
     )?;
-    let introspection_endpoint = display_only(
+    config.introspection_endpoint = display_only(
+        &doc,
         "introspection_endpoint",
         "introspection_endpoint is not a usable https URL; ignored",
+        fhir_base,
+        opts,
+        warnings,
     )?;
-    let issuer = opt_str(&doc, "issuer")?.map(str::to_string);
+    config.issuer = opt_str(&doc, "issuer")?.map(str::to_string);
 
-    let code_challenge_methods_supported =
-        opt_strings(&doc, "code_challenge_methods_supported", &mut warnings)?.unwrap_or_default();
-    if !code_challenge_methods_supported.iter().any(|m| m == "S256") {
+    let methods =
+        opt_strings(&doc, "code_challenge_methods_supported", warnings)?.unwrap_or_default();
+    if !has_string(methods, "S256") {
         return Err(
             Error::new(ErrorCode::PkceNotSupported).field("code_challenge_methods_supported")
         );
     }
-    if code_challenge_methods_supported
-        .iter()
-        .any(|m| m == "plain")
-    {
+    if has_string(methods, "plain") {
         push_warning(
-            &mut warnings,
+            warnings,
             "code_challenge_methods_supported lists plain (servers SHALL NOT); S256 is used",
         );
     }
 
-    let grant_types_supported = opt_strings(&doc, "grant_types_supported", &mut warnings)?;
-    match &grant_types_supported {
-        Some(g) if !g.iter().any(|t| t == "authorization_code") => {
+    let grant_types = opt_strings(&doc, "grant_types_supported", warnings)?;
+    match grant_types {
+        Some(g) if !has_string(g, "authorization_code") => {
             return Err(Error::new(ErrorCode::UnsupportedServer).field("grant_types_supported"));
         }
         Some(_) => {}
         None => push_warning(
-            &mut warnings,
+            warnings,
             "grant_types_supported is absent; authorization_code is assumed",
         ),
     }
-    let scopes_supported = opt_strings(&doc, "scopes_supported", &mut warnings)?;
-    let response_types_supported = opt_strings(&doc, "response_types_supported", &mut warnings)?;
-    if let Some(r) = &response_types_supported {
-        if !r.iter().any(|t| t == "code") {
-            push_warning(&mut warnings, "response_types_supported lacks code");
+    let scopes = opt_strings(&doc, "scopes_supported", warnings)?;
+    let response_types = opt_strings(&doc, "response_types_supported", warnings)?;
+    if let Some(r) = response_types {
+        if !has_string(r, "code") {
+            push_warning(warnings, "response_types_supported lacks code");
         }
     }
 
-    let mut config = SmartConfiguration {
-        issuer,
-        jwks_uri,
-        authorization_endpoint,
-        token_endpoint,
-        revocation_endpoint,
-        management_endpoint,
-        introspection_endpoint,
-        capabilities,
-        code_challenge_methods_supported,
-        grant_types_supported,
-        scopes_supported,
-        response_types_supported,
-        warnings,
-        legacy: false,
-    };
+    config.capabilities = strings(capabilities);
+    config.code_challenge_methods_supported = strings(methods);
+    config.grant_types_supported = grant_types.map(strings);
+    config.scopes_supported = scopes.map(strings);
+    config.response_types_supported = response_types.map(strings);
     if !config.has_capability("client-public") {
         push_warning(&mut config.warnings, "capabilities lack client-public");
     }
@@ -410,39 +453,27 @@ pub fn process_capability_statement(
     };
     let authorize = value("authorize").ok_or_else(|| invalid("authorization_endpoint"))?;
     let token = value("token").ok_or_else(|| invalid("token_endpoint"))?;
-    let authorization_endpoint = endpoint(authorize, "authorization_endpoint", fhir_base, opts)?;
-    if authorization_endpoint.contains('#') {
+    let mut config = empty_config(true);
+    config.authorization_endpoint = endpoint(authorize, "authorization_endpoint", fhir_base, opts)?;
+    if super::text::contains(&config.authorization_endpoint, b"#") {
         return Err(invalid("authorization_endpoint"));
     }
-    let token_endpoint = endpoint(token, "token_endpoint", fhir_base, opts)?;
-    let revocation_endpoint = match value("revoke") {
-        Some(v) => Some(endpoint(v, "revocation_endpoint", fhir_base, opts)?),
-        None => None,
-    };
-    let mut warnings = vec!["legacy CapabilityStatement discovery: PKCE support is not advertised"];
-    let management_endpoint = value("manage").and_then(|v| {
-        let url = endpoint(v, "management_endpoint", fhir_base, opts).ok();
-        if url.is_none() {
-            warnings.push("management_endpoint is not a usable https URL; ignored");
+    config.token_endpoint = endpoint(token, "token_endpoint", fhir_base, opts)?;
+    if let Some(v) = value("revoke") {
+        config.revocation_endpoint = Some(endpoint(v, "revocation_endpoint", fhir_base, opts)?);
+    }
+    config
+        .warnings
+        .push("legacy CapabilityStatement discovery: PKCE support is not advertised");
+    if let Some(v) = value("manage") {
+        config.management_endpoint = endpoint(v, "management_endpoint", fhir_base, opts).ok();
+        if config.management_endpoint.is_none() {
+            config
+                .warnings
+                .push("management_endpoint is not a usable https URL; ignored");
         }
-        url
-    });
-    Ok(SmartConfiguration {
-        issuer: None,
-        jwks_uri: None,
-        authorization_endpoint,
-        token_endpoint,
-        revocation_endpoint,
-        management_endpoint,
-        introspection_endpoint: None,
-        capabilities: Vec::new(),
-        code_challenge_methods_supported: Vec::new(),
-        grant_types_supported: None,
-        scopes_supported: None,
-        response_types_supported: None,
-        warnings,
-        legacy: true,
-    })
+    }
+    Ok(config)
 }
 
 #[cfg(test)]

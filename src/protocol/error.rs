@@ -271,11 +271,16 @@ impl Error {
     #[cold]
     #[inline(never)]
     pub fn oauth_error(mut self, error: &str) -> Self {
-        let clean: String = error
-            .chars()
-            .filter(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
-            .take(MAX_SERVER_TEXT)
-            .collect();
+        // By byte: every allowed character is ASCII, and no byte of a multi-byte char is.
+        let mut clean = String::new();
+        for b in error.bytes() {
+            if clean.len() == MAX_SERVER_TEXT {
+                break;
+            }
+            if matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e) {
+                clean.push(b as char);
+            }
+        }
         self.0.oauth_error = Some(clean);
         self
     }

@@ -13,6 +13,7 @@ use core::fmt;
 
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
+use super::text;
 
 fn invalid(field: &'static str) -> Error {
     Error::new(ErrorCode::IdTokenInvalid).field(field)
@@ -84,8 +85,8 @@ fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
 }
 
 fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
-    let text = core::str::from_utf8(bytes).map_err(|_| invalid(field))?;
-    match Json::parse(text) {
+    let text = super::text::utf8(bytes, false).ok_or_else(|| invalid(field))?;
+    match Json::parse(&text) {
         Ok(obj @ Json::Object(_)) => Ok(obj),
         _ => Err(invalid(field)),
     }
@@ -97,7 +98,7 @@ fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
 /// naming the part (`id_token`, `header`, `alg`, `payload`, `signature`) or the claim.
 /// The signature is not verified here.
 pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
-    let mut parts = jwt.split('.');
+    let mut parts = text::split(jwt, b'.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -105,12 +106,12 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     };
     let header_json = json_object(&decode_segment(header, "header")?, "header")?;
     let alg = match header_json.get("alg").and_then(Json::as_str) {
-        Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg.to_owned(),
+        Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
         _ => return Err(invalid("alg")),
     };
     let kid = match header_json.get("kid") {
         None => None,
-        Some(Json::String(k)) => Some(k.clone()),
+        Some(Json::String(k)) => Some(k),
         Some(_) => return Err(invalid("kid")),
     };
     let claims = parse_claims(json_object(
@@ -122,27 +123,23 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         return Err(invalid("signature"));
     }
     Ok(IdToken {
-        alg,
-        kid,
+        alg: alg.into(),
+        kid: kid.cloned(),
         claims,
-        signing_input: super::text::concat(&[header, ".", payload]),
+        signing_input: text::concat(&[header, ".", payload]),
         signature,
     })
 }
 
-fn required_str(raw: &Json, name: &'static str) -> Result<String> {
+fn required_str<'a>(raw: &'a Json, name: &'static str) -> Result<&'a str> {
     match raw.get(name) {
-        Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Json::String(s)) if !s.is_empty() => Ok(s),
         _ => Err(invalid(name)),
     }
 }
 
-fn optional_str(raw: &Json, name: &'static str) -> Result<Option<String>> {
-    match raw.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(name)),
-    }
+fn optional_str<'a>(raw: &'a Json, name: &'static str) -> Result<Option<&'a str>> {
+    raw.opt_str(name).map_err(|_| invalid(name))
 }
 
 /// A NumericDate (RFC 7519 §2): non-negative seconds, fractions truncated.
@@ -157,25 +154,37 @@ fn numeric_date(raw: &Json, name: &'static str) -> Result<u64> {
 /// required; `aud` is a string or a non-empty array of strings.
 pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     let aud = match raw.get("aud") {
-        Some(Json::String(a)) if !a.is_empty() => vec![a.clone()],
-        Some(Json::Array(items)) if !items.is_empty() => items
-            .iter()
-            .map(|a| a.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| invalid("aud"))?,
+        // One string: a list of one (the copy below reads both shapes alike).
+        Some(a @ Json::String(s)) if !s.is_empty() => core::slice::from_ref(a),
+        Some(Json::Array(items))
+            if !items.is_empty() && items.iter().all(|a| a.as_str().is_some()) =>
+        {
+            items.as_slice()
+        }
         _ => return Err(invalid("aud")),
     };
+    let iss = required_str(&raw, "iss")?;
+    let sub = required_str(&raw, "sub")?;
+    let azp = optional_str(&raw, "azp")?;
+    let exp = numeric_date(&raw, "exp")?;
+    let iat = numeric_date(&raw, "iat")?;
+    let nonce = optional_str(&raw, "nonce")?;
+    let fhir_user = optional_str(&raw, "fhirUser")?;
+    // `profile` is a URL in SMART v1 but something else elsewhere: never fatal.
+    let profile = raw.get("profile").and_then(Json::as_str);
     Ok(IdTokenClaims {
-        iss: required_str(&raw, "iss")?,
-        sub: required_str(&raw, "sub")?,
-        aud,
-        azp: optional_str(&raw, "azp")?,
-        exp: numeric_date(&raw, "exp")?,
-        iat: numeric_date(&raw, "iat")?,
-        nonce: optional_str(&raw, "nonce")?,
-        fhir_user: optional_str(&raw, "fhirUser")?,
-        // `profile` is a URL in SMART v1 but something else elsewhere: never fatal.
-        profile: raw.get("profile").and_then(Json::as_str).map(str::to_owned),
+        iss: iss.into(),
+        sub: sub.into(),
+        aud: aud
+            .iter()
+            .filter_map(|a| a.as_str().map(String::from))
+            .collect(),
+        azp: azp.map(String::from),
+        exp,
+        iat,
+        nonce: nonce.map(String::from),
+        fhir_user: fhir_user.map(String::from),
+        profile: profile.map(String::from),
         raw,
     })
 }
@@ -278,7 +287,7 @@ pub struct FhirUser {
 /// the access token, is the caller's check (spec #57).
 pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
     let bad = || Error::new(ErrorCode::FhirUserInvalid).field("fhirUser");
-    if claim.contains(['?', '#']) || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+    if text::contains(claim, b"?#") || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
         return Err(bad());
     }
     let lower = claim.get(..8).unwrap_or(claim).to_ascii_lowercase();
@@ -288,20 +297,19 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
         // bring the &str searcher's empty-needle branch and its formatting panic.)
         let scheme_len = if lower.starts_with("https://") { 8 } else { 7 };
         let after_scheme = super::text::sub(claim, scheme_len..);
-        let path = after_scheme
-            .split_once('/')
+        let path = text::split_once(after_scheme, b'/')
             .map(|(_, p)| p)
             .ok_or_else(bad)?;
         (path, claim.to_owned())
-    } else if claim.starts_with('/') || claim.contains(':') {
+    } else if claim.starts_with('/') || text::contains(claim, b":") {
         return Err(bad());
     } else {
         (
             claim,
-            super::text::concat(&[aud.trim_end_matches('/'), "/", claim]),
+            text::concat(&[text::trim_end(aud, b'/'), "/", claim]),
         )
     };
-    let mut segments: Vec<&str> = path.split('/').collect();
+    let mut segments: Vec<&str> = text::split(path, b'/').collect();
     if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
         // `Type/id/_history/vid`: a versioned reference names the same resource.
         segments.truncate(segments.len() - 2);
@@ -312,10 +320,7 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
     let [.., resource_type, id] = segments.as_slice() else {
         return Err(bad());
     };
-    let id_ok = !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let id_ok = !id.is_empty() && text::all_word(id, b"-.");
     if !FHIR_USER_TYPES.contains(resource_type) || !id_ok {
         return Err(bad());
     }

@@ -34,17 +34,17 @@ pub struct JsonError {
 impl Json {
     /// Parses a complete document; trailing non-whitespace is an error.
     pub fn parse(text: &str) -> Result<Json, JsonError> {
-        let mut p = Parser {
-            bytes: text.as_bytes(),
-            pos: 0,
-        };
+        let mut p = Parser::new(text);
         p.skip_ws();
-        let value = p.value(0)?;
-        p.skip_ws();
-        if p.pos != p.bytes.len() {
-            return Err(p.err("trailing characters"));
-        }
-        Ok(value)
+        let value = p.value(0).and_then(|value| {
+            p.skip_ws();
+            if p.pos == p.bytes.len() {
+                Ok(value)
+            } else {
+                Err(p.fail("trailing characters"))
+            }
+        });
+        value.map_err(|Stop| p.error)
     }
 
     /// The member `key` of an object (the first one, if a key repeats).
@@ -87,6 +87,19 @@ impl Json {
         match self {
             Json::Object(members) => Some(members),
             _ => None,
+        }
+    }
+
+    /// The member `key` of an object when it is a string; `Ok(None)` when it is absent
+    /// or `null`; `Err(())` for any other type. One shared helper for the "optional
+    /// string member" rule that every response processor applies (inlined at each
+    /// member, the match and its lookup were repeated dozens of times in the wasm).
+    #[inline(never)]
+    pub(crate) fn opt_str(&self, key: &str) -> core::result::Result<Option<&str>, ()> {
+        match self.get(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(_) => Err(()),
         }
     }
 
@@ -134,21 +147,31 @@ impl fmt::Display for Json {
 pub fn push_json_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
+    // Run by run: every byte escaped is ASCII, so the runs between them are on char
+    // boundaries (`chars()` would bring UTF-8 decoding).
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
+        let (run, tail) = super::text::split_at(rest, i);
+        out.push_str(run);
+        let b = tail.as_bytes()[0];
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
                 out.push_str("\\u00");
-                out.push(HEX[(c as usize) >> 4] as char);
-                out.push(HEX[(c as usize) & 15] as char);
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
             }
-            c => out.push(c),
         }
+        rest = super::text::sub(tail, 1..);
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -169,16 +192,41 @@ fn write_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Why and where parsing stopped, once a step returned [`Stop`].
+    error: JsonError,
 }
 
-impl Parser<'_> {
-    fn err(&self, reason: &'static str) -> JsonError {
-        JsonError {
+/// A failed parse step. The reason and the offset are kept in the parser
+/// ([`Parser::fail`]), so a failure travels up the recursion as a bare tag: a
+/// `JsonError` returned through every level was copied at each (0.5 KB of wasm).
+struct Stop;
+
+type Step<T> = core::result::Result<T, Stop>;
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            error: JsonError {
+                offset: 0,
+                reason: "",
+            },
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, reason: &'static str) -> Stop {
+        self.error = JsonError {
             offset: self.pos,
             reason,
-        }
+        };
+        Stop
     }
 
     fn peek(&self) -> Option<u8> {
@@ -191,131 +239,159 @@ impl Parser<'_> {
         }
     }
 
-    fn expect_literal(&mut self, literal: &'static [u8], value: Json) -> Result<Json, JsonError> {
+    fn expect_literal(&mut self, literal: &'static [u8], value: Json) -> Step<Json> {
         if self.bytes[self.pos..].starts_with(literal) {
             self.pos += literal.len();
             Ok(value)
         } else {
-            Err(self.err("invalid literal"))
+            Err(self.fail("invalid literal"))
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, JsonError> {
+    fn value(&mut self, depth: usize) -> Step<Json> {
         if depth > MAX_DEPTH {
-            return Err(self.err("nesting too deep"));
+            return Err(self.fail("nesting too deep"));
         }
         match self.peek() {
-            None => Err(self.err("unexpected end")),
+            None => Err(self.fail("unexpected end")),
             Some(b'n') => self.expect_literal(b"null", Json::Null),
             Some(b't') => self.expect_literal(b"true", Json::Bool(true)),
             Some(b'f') => self.expect_literal(b"false", Json::Bool(false)),
             Some(b'"') => self.string().map(Json::String),
-            Some(b'[') => self.array(depth),
-            Some(b'{') => self.object(depth),
+            Some(b'[') => self.container(depth, false),
+            Some(b'{') => self.container(depth, true),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.err("unexpected character")),
+            Some(_) => Err(self.fail("unexpected character")),
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
-        self.pos += 1; // '['
+    /// An array or, with `object`, an object: one loop for both (two near-identical
+    /// loops were 270 bytes more of wasm).
+    fn container(&mut self, depth: usize, object: bool) -> Step<Json> {
+        self.pos += 1; // '[' or '{'
+        let close = if object { b'}' } else { b']' };
         let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(Json::Array(items));
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.value(depth + 1)?);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                _ => return Err(self.err("expected ',' or ']'")),
-            }
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
-        self.pos += 1; // '{'
         let mut members = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Json::Object(members));
-        }
-        loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.err("expected a member name"));
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.err("expected ':'"));
-            }
-            self.pos += 1;
-            self.skip_ws();
-            let value = self.value(depth + 1)?;
-            members.push((key, value));
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Json::Object(members));
+        if !self.eat(close) {
+            loop {
+                self.skip_ws();
+                let key = if object {
+                    if self.peek() != Some(b'"') {
+                        return Err(self.fail("expected a member name"));
+                    }
+                    let key = self.string()?;
+                    self.skip_ws();
+                    if !self.eat(b':') {
+                        return Err(self.fail("expected ':'"));
+                    }
+                    self.skip_ws();
+                    Some(key)
+                } else {
+                    None
+                };
+                let value = self.value(depth + 1)?;
+                match key {
+                    Some(key) => members.push((key, value)),
+                    None => items.push(value),
                 }
-                _ => return Err(self.err("expected ',' or '}'")),
+                self.skip_ws();
+                if self.eat(close) {
+                    break;
+                }
+                if !self.eat(b',') {
+                    return Err(self.fail(if object {
+                        "expected ',' or '}'"
+                    } else {
+                        "expected ',' or ']'"
+                    }));
+                }
             }
+        }
+        Ok(if object {
+            Json::Object(members)
+        } else {
+            Json::Array(items)
+        })
+    }
+
+    fn number(&mut self) -> Step<Json> {
+        // A number beyond f64's range would read as infinity, which JSON cannot write
+        // back: refuse it (RFC 8259 §6 lets a reader limit the range). Found by fuzzing.
+        match self.scan_number()? {
+            n if n.is_finite() => Ok(Json::Number(n)),
+            _ => Err(self.fail("number out of range")),
         }
     }
 
-    fn number(&mut self) -> Result<Json, JsonError> {
-        let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
+    /// Reads a number (RFC 8259 §6) and its value in one pass (a grammar check, then a
+    /// second scan of the lexeme, was 140 bytes more of wasm). The value may be
+    /// infinite.
+    fn scan_number(&mut self) -> Step<f64> {
+        let negative = self.eat(b'-');
+        let (mut mantissa, mut exponent) = (0u64, 0i64);
         match self.peek() {
             Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(self.err("invalid number")),
+            Some(b'1'..=b'9') => self.digits(&mut mantissa, &mut exponent, false),
+            _ => return Err(self.fail("invalid number")),
         }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
+        if self.eat(b'.') {
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.err("invalid number"));
+                return Err(self.fail("invalid number"));
             }
-            self.digits();
+            self.digits(&mut mantissa, &mut exponent, true);
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
+            let explicit_negative = self.eat(b'-');
+            if !explicit_negative {
+                self.eat(b'+');
             }
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.err("invalid number"));
+                return Err(self.fail("invalid number"));
             }
-            self.digits();
+            let mut explicit: i64 = 0;
+            while let Some(d) = self.digit() {
+                explicit = (explicit * 10 + d as i64).min(100_000);
+            }
+            exponent += if explicit_negative {
+                -explicit
+            } else {
+                explicit
+            };
         }
-        // A number beyond f64's range would read as infinity, which JSON cannot write
-        // back: refuse it (RFC 8259 §6 lets a reader limit the range). Found by fuzzing.
-        match decimal_to_f64(&self.bytes[start..self.pos]) {
-            n if n.is_finite() => Ok(Json::Number(n)),
-            _ => Err(self.err("number out of range")),
+        Ok(decimal_value(negative, mantissa, exponent))
+    }
+
+    /// Reads a run of digits into `mantissa` (its first 19 digits) and `exponent` (the
+    /// decimal exponent that the run adds).
+    fn digits(&mut self, mantissa: &mut u64, exponent: &mut i64, fraction: bool) {
+        while let Some(d) = self.digit() {
+            if *mantissa < 1_000_000_000_000_000_000 {
+                *mantissa = *mantissa * 10 + d;
+                *exponent -= i64::from(fraction);
+            } else {
+                // Digits past the 19th only scale the value.
+                *exponent += i64::from(!fraction);
+            }
         }
     }
 
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
+    fn digit(&mut self) -> Option<u64> {
+        let d = self.peek()?.wrapping_sub(b'0');
+        (d < 10).then(|| {
             self.pos += 1;
-        }
+            u64::from(d)
+        })
     }
 
-    fn string(&mut self) -> Result<String, JsonError> {
+    fn eat(&mut self, b: u8) -> bool {
+        let found = self.peek() == Some(b);
+        self.pos += usize::from(found);
+        found
+    }
+
+    fn string(&mut self) -> Step<String> {
         self.pos += 1; // opening quote
         let mut out = String::new();
         loop {
@@ -327,18 +403,23 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            let run = core::str::from_utf8(&self.bytes[run_start..self.pos])
-                .map_err(|_| self.err("invalid UTF-8"))?;
+            // The input is a `str` and a run ends at an ASCII byte (or the end), so this
+            // slice is always on char boundaries; no UTF-8 validation is needed.
+            let Some(run) = self.text.get(run_start..self.pos) else {
+                return Err(self.fail("invalid UTF-8"));
+            };
             out.push_str(run);
             match self.peek() {
-                None => return Err(self.err("unterminated string")),
+                None => return Err(self.fail("unterminated string")),
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(out);
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    let escaped = self.peek().ok_or_else(|| self.err("unterminated string"))?;
+                    let Some(escaped) = self.peek() else {
+                        return Err(self.fail("unterminated string"));
+                    };
                     self.pos += 1;
                     match escaped {
                         b'"' => out.push('"'),
@@ -350,57 +431,56 @@ impl Parser<'_> {
                         b'r' => out.push('\r'),
                         b't' => out.push('\t'),
                         b'u' => out.push(self.unicode_escape()?),
-                        _ => return Err(self.err("invalid escape")),
+                        _ => return Err(self.fail("invalid escape")),
                     }
                 }
-                Some(_) => return Err(self.err("control character in string")),
+                Some(_) => return Err(self.fail("control character in string")),
             }
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
-        let digits = self
-            .bytes
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.err("invalid \\u escape"))?;
+    fn hex4(&mut self) -> Step<u32> {
         let mut value = 0u32;
-        for &d in digits {
-            let nibble = (d as char)
-                .to_digit(16)
-                .ok_or_else(|| self.err("invalid \\u escape"))?;
-            value = value * 16 + nibble;
+        for i in 0..4 {
+            match self
+                .bytes
+                .get(self.pos + i)
+                .and_then(|&d| (d as char).to_digit(16))
+            {
+                Some(nibble) => value = value * 16 + nibble,
+                None => return Err(self.fail("invalid \\u escape")),
+            }
         }
         self.pos += 4;
         Ok(value)
     }
 
     /// Decodes `\uXXXX` (after the `u`), joining UTF-16 surrogate pairs.
-    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+    fn unicode_escape(&mut self) -> Step<char> {
         let first = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&first) {
             if !self.bytes[self.pos..].starts_with(b"\\u") {
-                return Err(self.err("unpaired surrogate"));
+                return Err(self.fail("unpaired surrogate"));
             }
             self.pos += 2;
             let second = self.hex4()?;
             if !(0xDC00..0xE000).contains(&second) {
-                return Err(self.err("unpaired surrogate"));
+                return Err(self.fail("unpaired surrogate"));
             }
             0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
         } else {
             first
         };
-        char::from_u32(code).ok_or_else(|| self.err("unpaired surrogate"))
+        char::from_u32(code).ok_or_else(|| self.fail("unpaired surrogate"))
     }
 }
 
-/// Exact powers of ten as f64 (10^22 is the largest with an exact f64).
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
 /// 10^e for any e >= 0 (infinity past f64's range), by squaring.
+///
+/// Exact for e <= 22 (10^22 is the largest power of ten with an exact f64): every
+/// factor used (10, 10^2, 10^4, 10^8, 10^16) and every partial product is then an
+/// exact power of ten, so each multiplication is exact. The fast path relies on it,
+/// instead of a table of the 23 exact powers (184 bytes of incompressible data).
 fn pow10(mut e: u32) -> f64 {
     let (mut result, mut base) = (1.0, 10.0f64);
     while e > 0 {
@@ -413,7 +493,19 @@ fn pow10(mut e: u32) -> f64 {
     result
 }
 
-/// The value of a JSON number lexeme (already validated by the grammar).
+/// The value of a JSON number lexeme (tests: the lexeme must be a valid number).
+#[cfg(test)]
+fn decimal_to_f64(lexeme: &[u8]) -> f64 {
+    let text = core::str::from_utf8(lexeme).unwrap();
+    let mut p = Parser::new(text);
+    let Ok(value) = p.scan_number() else {
+        panic!("not a number lexeme")
+    };
+    assert_eq!(p.pos, lexeme.len(), "not a whole number lexeme");
+    value
+}
+
+/// The value of `mantissa` × 10^`exponent`, negated if `negative`.
 ///
 /// Hand-written rather than `str::parse::<f64>`: the standard parser's correctly
 /// rounding tables cost ~7 KB gz of wasm. The result is the same, correctly rounded
@@ -422,51 +514,16 @@ fn pow10(mut e: u32) -> f64 {
 /// a SMART document carries (`expires_in`, `exp`, `iat`, epoch milliseconds). Beyond
 /// that it is within a few units in the last place of it (a value within that of
 /// f64::MAX may come out infinite, and so be refused as out of range).
-fn decimal_to_f64(lexeme: &[u8]) -> f64 {
-    let negative = lexeme.first() == Some(&b'-');
-    let mut mantissa: u64 = 0;
-    let mut exponent: i64 = 0;
-    let mut in_fraction = false;
-    let mut rest = lexeme.iter();
-    for &b in rest.by_ref() {
-        match b {
-            b'0'..=b'9' => {
-                if mantissa < 1_000_000_000_000_000_000 {
-                    mantissa = mantissa * 10 + u64::from(b - b'0');
-                    exponent -= i64::from(in_fraction);
-                } else {
-                    // Digits past the 19th only scale the value.
-                    exponent += i64::from(!in_fraction);
-                }
-            }
-            b'.' => in_fraction = true,
-            b'e' | b'E' => break,
-            _ => {} // the sign
-        }
-    }
-    let mut explicit: i64 = 0;
-    let mut explicit_negative = false;
-    for &b in rest {
-        match b {
-            b'0'..=b'9' => explicit = (explicit * 10 + i64::from(b - b'0')).min(100_000),
-            b'-' => explicit_negative = true,
-            _ => {}
-        }
-    }
-    exponent += if explicit_negative {
-        -explicit
-    } else {
-        explicit
-    };
+fn decimal_value(negative: bool, mantissa: u64, exponent: i64) -> f64 {
     let m = mantissa as f64;
     let value = if mantissa == 0 {
         0.0
     } else if mantissa < 1 << 53 && (-22..=22).contains(&exponent) {
         // Both operands exact: one rounding, the correct one.
         if exponent >= 0 {
-            m * POW10[exponent as usize]
+            m * pow10(exponent as u32)
         } else {
-            m / POW10[(-exponent) as usize]
+            m / pow10((-exponent) as u32)
         }
     } else if exponent >= 0 {
         m * pow10(exponent.min(400) as u32)
@@ -527,6 +584,19 @@ mod tests {
             Json::parse("1e309").unwrap_err().reason,
             "number out of range"
         );
+    }
+
+    #[test]
+    fn pow10_is_exact_up_to_1e22() {
+        for (e, want) in [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert_eq!(pow10(e as u32).to_bits(), f64::to_bits(want), "1e{e}");
+        }
     }
 
     proptest! {

@@ -47,10 +47,7 @@ pub fn code_challenge_s256(verifier: &str) -> String {
 /// Checks a verifier against RFC 7636 §4.1: 43 to 128 characters of
 /// `[A-Za-z0-9-._~]` (spec #23). Error: `invalid_options`, field `code_verifier`.
 pub fn check_verifier(verifier: &str) -> Result<()> {
-    let ok = (43..=128).contains(&verifier.len())
-        && verifier
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    let ok = (43..=128).contains(&verifier.len()) && super::text::all_word(verifier, b"-._~");
     if ok {
         Ok(())
     } else {
@@ -60,10 +57,7 @@ pub fn check_verifier(verifier: &str) -> Result<()> {
 
 /// True for a well-formed S256 challenge: 43 base64url characters (32 octets).
 pub fn is_s256_challenge(challenge: &str) -> bool {
-    challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    challenge.len() == 43 && super::text::all_word(challenge, b"-_")
 }
 
 #[cfg(test)]

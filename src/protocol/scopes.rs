@@ -12,14 +12,15 @@
 //! opaque, compared by exact equality (§5.2 step 5).
 
 use crate::prelude::*;
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use super::error::{Error, ErrorCode, Result};
+use super::text;
 
 /// Splits a scope string on ASCII spaces, dropping empty tokens, and checks each token
 /// against the RFC 6749 §3.3 charset (`%x21 / %x23-5B / %x5D-7E`) (spec #20).
 pub fn scope_tokens(scope: &str) -> Result<Vec<&str>> {
-    let tokens: Vec<&str> = scope.split(' ').filter(|t| !t.is_empty()).collect();
+    let tokens: Vec<&str> = text::split(scope, b' ').filter(|t| !t.is_empty()).collect();
     let valid = |t: &&str| {
         t.bytes()
             .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
@@ -76,14 +77,14 @@ impl Perms {
     /// v1 `.*` = v2 `.cruds`.
     pub const ALL: Perms = Perms(31);
 
-    const LETTERS: [(u8, char); 5] = [(1, 'c'), (2, 'r'), (4, 'u'), (8, 'd'), (16, 's')];
+    const LETTERS: [(u8, u8); 5] = [(1, b'c'), (2, b'r'), (4, b'u'), (8, b'd'), (16, b's')];
 
     /// Parses a v2 suffix: at least one letter, in `cruds` order, each at most once.
     /// Anything else (`.dus`, `.rr`, `.x`, empty) is `None` (§5.1).
     pub fn parse_v2(suffix: &str) -> Option<Perms> {
         let mut bits = 0u8;
         let mut next = 0; // index into LETTERS of the next allowed letter
-        for ch in suffix.chars() {
+        for ch in suffix.bytes() {
             let at = Self::LETTERS[next..].iter().position(|&(_, l)| l == ch)?;
             bits |= Self::LETTERS[next + at].0;
             next += at + 1;
@@ -117,7 +118,7 @@ impl fmt::Display for Perms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (b, l) in Self::LETTERS {
             if self.0 & b != 0 {
-                write!(f, "{l}")?;
+                f.write_char(l.into())?;
             }
         }
         Ok(())
@@ -221,18 +222,18 @@ impl Scope {
 /// `launch/<type>` or `launch/<type>?role=<uri>`: a type of ASCII letters and digits,
 /// and at most one role (§5.1).
 fn parse_launch(rest: &str) -> Option<Scope> {
-    let (resource, query) = match rest.split_once('?') {
+    let (resource, query) = match text::split_once(rest, b'?') {
         Some((r, q)) => (r, Some(q)),
         None => (rest, None),
     };
-    if resource.is_empty() || !resource.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if resource.is_empty() || !text::all_word(resource, b"") {
         return None;
     }
     let role = match query {
         None => None,
         Some(q) => {
             let role = q.strip_prefix("role=")?;
-            if role.is_empty() || role.contains('&') {
+            if role.is_empty() || text::contains(role, b"&") {
                 return None;
             }
             Some(role.to_owned())
@@ -246,15 +247,15 @@ fn parse_launch(rest: &str) -> Option<Scope> {
 
 /// `(patient|user|system)/(Type|*).(suffix)[?p=v(&p=v)*]` (§5.1).
 fn parse_resource(token: &str) -> Option<ResourceScope> {
-    let (head, query) = match token.split_once('?') {
+    let (head, query) = match text::split_once(token, b'?') {
         Some((h, q)) => (h, Some(q)),
         None => (token, None),
     };
-    let (context, rest) = head.split_once('/')?;
+    let (context, rest) = text::split_once(head, b'/')?;
     let context = ScopeContext::parse(context)?;
-    let (resource_type, suffix) = rest.split_once('.')?;
-    let type_ok = resource_type == "*"
-        || (!resource_type.is_empty() && resource_type.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let (resource_type, suffix) = text::split_once(rest, b'.')?;
+    let type_ok =
+        resource_type == "*" || (!resource_type.is_empty() && text::all_word(resource_type, b""));
     if !type_ok {
         return None;
     }
@@ -270,8 +271,8 @@ fn parse_resource(token: &str) -> Option<ResourceScope> {
         Some(_) if v1 => return None,
         Some(q) => {
             let mut pairs = Vec::new();
-            for part in q.split('&') {
-                let (p, v) = part.split_once('=')?;
+            for part in text::split(q, b'&') {
+                let (p, v) = text::split_once(part, b'=')?;
                 if p.is_empty() || v.is_empty() {
                     return None;
                 }
@@ -291,13 +292,10 @@ fn parse_resource(token: &str) -> Option<ResourceScope> {
 
 /// RFC 3986 §3.1: `scheme ":" ...` with something after the colon.
 fn is_uri(token: &str) -> bool {
-    let Some((scheme, rest)) = token.split_once(':') else {
+    let Some((scheme, rest)) = text::split_once(token, b':') else {
         return false;
     };
-    let mut bytes = scheme.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        && !rest.is_empty()
+    text::is_scheme(scheme) && !rest.is_empty()
 }
 
 /// Writes the token back. A parsed token writes back exactly as it was read.
@@ -347,8 +345,7 @@ impl fmt::Display for ResourceScope {
 /// Tokenizes on ASCII space (dropping empty tokens) and classifies each token
 /// (§5.2 steps 1-2). Lenient: a server's odd token becomes [`Scope::Unknown`].
 pub fn parse_scopes(scope: &str) -> Vec<Scope> {
-    scope
-        .split(' ')
+    text::split(scope, b' ')
         .filter(|t| !t.is_empty())
         .map(Scope::parse)
         .collect()
@@ -409,14 +406,20 @@ pub fn compare(requested: &str, granted: &str) -> ScopeReport {
     let req = parse_scopes(requested);
     let got = parse_scopes(granted);
     let mut report = ScopeReport::default();
-    for (token, scope) in requested.split(' ').filter(|t| !t.is_empty()).zip(&req) {
+    for (token, scope) in text::split(requested, b' ')
+        .filter(|t| !t.is_empty())
+        .zip(&req)
+    {
         if covers(&got, scope) {
             report.granted_and_requested.push(token.to_owned());
         } else {
             report.missing.push(token.to_owned());
         }
     }
-    for (token, scope) in granted.split(' ').filter(|t| !t.is_empty()).zip(&got) {
+    for (token, scope) in text::split(granted, b' ')
+        .filter(|t| !t.is_empty())
+        .zip(&got)
+    {
         if !covers(&req, scope) {
             report.extra.push(token.to_owned());
         }

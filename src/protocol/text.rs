@@ -54,6 +54,95 @@ fn not_a_char_boundary() -> ! {
     panic!("string index out of range or not on a char boundary")
 }
 
+// Searching by byte. The separators the protocol looks for are all ASCII, and an ASCII
+// byte of a `str` is always a whole char, so an index found this way is a char
+// boundary. Why not `str::find(char)`, `split(char)`, `split_once(char)`,
+// `trim_end_matches(char)`: the char searchers (`CharSearcher`, `memchr`,
+// `MultiCharEq`, `Split`, reverse UTF-8 decoding) cost ~1.5 KB of wasm, and each
+// pattern type is compiled anew.
+
+/// The index of the first byte of `s` that is one of the ASCII bytes of `set`.
+/// (`set.contains(&b)` would be `[u8]`'s memchr, ~350 bytes of wasm for sets of 1-3.)
+#[inline(never)]
+#[allow(clippy::manual_contains)]
+pub fn find(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().position(|b| set.iter().any(|&c| c == b))
+}
+
+/// Whether `s` holds one of the ASCII bytes of `set`.
+pub fn contains(s: &str, set: &[u8]) -> bool {
+    find(s, set).is_some()
+}
+
+/// `s.split_once(sep)` for an ASCII `sep`.
+#[inline(never)]
+pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = find(s, &[sep])?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// `s.split(sep)` for an ASCII `sep`: every part, empty ones included.
+pub fn split(s: &str, sep: u8) -> Split<'_> {
+    Split { rest: Some(s), sep }
+}
+
+/// The iterator of [`split`].
+#[derive(Clone, Debug)]
+pub struct Split<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        Some(match split_once(rest, self.sep) {
+            Some((part, tail)) => {
+                self.rest = Some(tail);
+                part
+            }
+            None => {
+                self.rest = None;
+                rest
+            }
+        })
+    }
+}
+
+/// `s.trim_end_matches(b)` for an ASCII `b`.
+pub fn trim_end(s: &str, b: u8) -> &str {
+    let mut bytes = s.as_bytes();
+    while let [rest @ .., last] = bytes {
+        if *last != b {
+            break;
+        }
+        bytes = rest;
+    }
+    sub(s, ..bytes.len())
+}
+
+/// `s.rfind(b)` for an ASCII `b`.
+pub fn rfind(s: &str, b: u8) -> Option<usize> {
+    s.bytes().rposition(|c| c == b)
+}
+
+/// Whether every byte of `s` is an ASCII letter, an ASCII digit or one of `extra` (true
+/// for ""). One out-of-line loop for the many charset rules (FHIR ids, PKCE verifiers,
+/// hosts, schemes, scope types), each of which was its own inlined loop.
+#[inline(never)]
+#[allow(clippy::manual_contains)] // `[u8]::contains` is memchr: see `find`
+pub fn all_word(s: &str, extra: &[u8]) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || extra.iter().any(|&c| c == b))
+}
+
+/// An RFC 3986 §3.1 scheme: a letter, then letters, digits, `+`, `-` or `.`.
+pub fn is_scheme(s: &str) -> bool {
+    s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && all_word(s, b"+-.")
+}
+
 /// The value of `digits`, a string the caller has checked to hold only ASCII digits
 /// (saturating, so a long one cannot wrap). Why not `str::parse`: it brings the generic
 /// integer parser, with signs and radix handling, into the wasm.
@@ -84,6 +173,60 @@ pub fn concat(parts: &[&str]) -> String {
         out.push_str(part);
     }
     out
+}
+
+/// The text of UTF-8 `bytes`. With `lossy`, each ill-formed sequence (its maximal
+/// subpart, as Unicode §3.9 and `String::from_utf8_lossy` count them) becomes U+FFFD;
+/// without, the first one gives `None`.
+///
+/// Why not `str::from_utf8` / `from_utf8_lossy`: core's validator (word-at-a-time ASCII
+/// fast path) and its `Utf8Chunks` iterator cost ~1.2 KB of wasm for the few short
+/// strings decoded here (form values, JWS segments). Safe code can only build a
+/// `String` from validated bytes, so this decodes to chars and pushes them.
+pub fn utf8(bytes: &[u8], lossy: bool) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&lead) = bytes.get(i) {
+        i += 1;
+        // The continuation bytes to follow, the range of the first (which excludes
+        // overlong forms, surrogates and values past U+10FFFF), and the lead's bits.
+        let (more, first_min, first_max, bits) = match lead {
+            0x00..=0x7f => {
+                out.push(lead as char);
+                continue;
+            }
+            0xc2..=0xdf => (1, 0x80, 0xbf, lead & 0x1f),
+            0xe0 => (2, 0xa0, 0xbf, lead & 0x0f),
+            0xed => (2, 0x80, 0x9f, lead & 0x0f),
+            0xe1..=0xef => (2, 0x80, 0xbf, lead & 0x0f),
+            0xf0 => (3, 0x90, 0xbf, lead & 0x07),
+            0xf4 => (3, 0x80, 0x8f, lead & 0x07),
+            0xf1..=0xf3 => (3, 0x80, 0xbf, lead & 0x07),
+            _ => (0, 0, 0, 0), // not a lead byte
+        };
+        let mut code = u32::from(bits);
+        let mut complete = more > 0;
+        let (mut min, mut max) = (first_min, first_max);
+        for _ in 0..more {
+            match bytes.get(i) {
+                Some(&b) if (min..=max).contains(&b) => {
+                    code = code << 6 | u32::from(b & 0x3f);
+                    i += 1;
+                }
+                _ => {
+                    complete = false;
+                    break;
+                }
+            }
+            (min, max) = (0x80, 0xbf);
+        }
+        match char::from_u32(code).filter(|_| complete) {
+            Some(c) => out.push(c),
+            None if lossy => out.push('\u{fffd}'),
+            None => return None,
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -129,5 +272,98 @@ mod tests {
     fn concat_joins() {
         assert_eq!(concat(&["a", "", "bc"]), "abc");
         assert_eq!(concat(&[]), "");
+    }
+
+    #[test]
+    fn utf8_matches_the_standard_decoders() {
+        let samples: [&[u8]; 14] = [
+            b"",
+            b"plain ascii",
+            "\u{e9}\u{20ac}\u{1f600}".as_bytes(),
+            b"\xff",
+            b"a\x80b",
+            b"\xc0\xaf",
+            b"\xe0\x80\xaf",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"\xf0\x9f\x98",
+            b"\xe2\x82",
+            b"\xe2\x82x\xe2",
+            b"\xf5\x80",
+            b"\xc3",
+        ];
+        for bytes in samples {
+            let lossy = String::from_utf8_lossy(bytes);
+            assert_eq!(utf8(bytes, true).as_deref(), Some(&*lossy), "{bytes:?}");
+            let strict = core::str::from_utf8(bytes).ok();
+            assert_eq!(utf8(bytes, false).as_deref(), strict, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn byte_searches_match_the_char_searches() {
+        for s in [
+            "",
+            "a",
+            "/",
+            "a/b",
+            "//a//",
+            "\u{e9}/x?y#z",
+            "a&&b&",
+            "x y  z ",
+        ] {
+            assert_eq!(find(s, b"/"), s.find('/'), "{s:?}");
+            assert_eq!(find(s, b"?#"), s.find(['?', '#']), "{s:?}");
+            assert_eq!(contains(s, b"&"), s.contains('&'), "{s:?}");
+            assert_eq!(split_once(s, b'/'), s.split_once('/'), "{s:?}");
+            assert_eq!(
+                split(s, b'&').collect::<Vec<_>>(),
+                s.split('&').collect::<Vec<_>>()
+            );
+            assert_eq!(
+                split(s, b' ').collect::<Vec<_>>(),
+                s.split(' ').collect::<Vec<_>>()
+            );
+            assert_eq!(trim_end(s, b'/'), s.trim_end_matches('/'), "{s:?}");
+            assert_eq!(rfind(s, b'/'), s.rfind('/'), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn word_and_scheme_charsets() {
+        assert!(all_word("", b""));
+        assert!(all_word("aZ09-._~", b"-._~"));
+        assert!(!all_word("a b", b"-"));
+        assert!(!all_word("\u{e9}", b""));
+        for (s, ok) in [
+            ("https", true),
+            ("a+b-c.d", true),
+            ("1a", false),
+            ("", false),
+            ("a_b", false),
+        ] {
+            assert_eq!(is_scheme(s), ok, "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn utf8_matches_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            let lossy = String::from_utf8_lossy(&bytes);
+            let (ours_lossy, ours_strict) = (utf8(&bytes, true), utf8(&bytes, false));
+            proptest::prop_assert_eq!(ours_lossy.as_deref(), Some(&*lossy));
+            proptest::prop_assert_eq!(ours_strict.as_deref(), core::str::from_utf8(&bytes).ok());
+        }
+
+        #[test]
+        fn utf8_matches_on_mostly_valid_text(text in "\\PC{0,12}", cut in 0usize..40, junk in 0x80u8..=0xff) {
+            let mut bytes = text.into_bytes();
+            let at = cut.min(bytes.len());
+            bytes.insert(at, junk);
+            let lossy = String::from_utf8_lossy(&bytes);
+            let (ours_lossy, ours_strict) = (utf8(&bytes, true), utf8(&bytes, false));
+            proptest::prop_assert_eq!(ours_lossy.as_deref(), Some(&*lossy));
+            proptest::prop_assert_eq!(ours_strict.as_deref(), core::str::from_utf8(&bytes).ok());
+        }
     }
 }

@@ -53,15 +53,14 @@ pub fn code_exchange_body(
 /// narrowing scope first with [`narrow_refresh_body`] or
 /// [`super::scopes::check_refresh_scope`].
 pub fn refresh_body(refresh_token: &str, client_id: &str, scope: Option<&str>) -> String {
-    let mut pairs = vec![
+    let scope = scope.map(str::trim_ascii).filter(|s| !s.is_empty());
+    let pairs = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
         ("client_id", client_id),
+        ("scope", scope.unwrap_or_default()),
     ];
-    if let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) {
-        pairs.push(("scope", scope));
-    }
-    form_encode(&pairs)
+    form_encode(if scope.is_some() { &pairs } else { &pairs[..3] })
 }
 
 /// [`refresh_body`] with a narrowing `scope`, refused with `ScopeNotGranted` unless
@@ -239,14 +238,16 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     if obj.get("access_token").is_none() && obj.get("error").and_then(Json::as_str).is_some() {
         return Err(error_response(status, Some(&obj)));
     }
+    // Every member is checked, borrowed, before any is copied out: an early return then
+    // has nothing to drop (the drop ladders of a member-by-member build were much of
+    // this function's wasm).
     let mut warnings = Vec::new();
-
     let access_token = match obj.get("access_token").and_then(Json::as_str) {
-        Some(t) if !t.is_empty() => t.to_owned(),
+        Some(t) if !t.is_empty() => t,
         _ => return Err(invalid("access_token")),
     };
     let token_type = match obj.get("token_type").and_then(Json::as_str) {
-        Some(t) if t.eq_ignore_ascii_case("bearer") => t.to_owned(),
+        Some(t) if t.eq_ignore_ascii_case("bearer") => t,
         Some(_) => {
             return Err(Error::new(ErrorCode::UnsupportedTokenType)
                 .field("token_type")
@@ -262,31 +263,25 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
         }
         Some(_) => return Err(invalid("expires_in")),
     };
-    let scope = match obj.get("scope") {
-        None | Some(Json::Null) => {
-            warnings.push(WARN_SCOPE_MISSING);
-            None
-        }
-        Some(Json::String(s)) => Some(s.clone()),
-        Some(_) => return Err(invalid("scope")),
-    };
-    let refresh_token = match obj.get("refresh_token") {
-        None | Some(Json::Null) => None,
-        Some(Json::String(s)) if s.is_empty() => {
+    let scope = obj.opt_str("scope").map_err(|_| invalid("scope"))?;
+    if scope.is_none() {
+        warnings.push(WARN_SCOPE_MISSING);
+    }
+    let refresh_token = match obj.opt_str("refresh_token") {
+        Ok(Some("")) => {
             warnings.push(WARN_EMPTY_REFRESH_TOKEN);
             None
         }
-        Some(Json::String(s)) => Some(s.clone()),
-        Some(_) => return Err(invalid("refresh_token")),
+        Ok(t) => t,
+        Err(_) => return Err(invalid("refresh_token")),
     };
-    let id_token = match obj.get("id_token") {
-        None | Some(Json::Null) => None,
-        Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(_) => return Err(invalid("id_token")),
+    let id_token = match obj.opt_str("id_token") {
+        Ok(Some("")) | Err(_) => return Err(invalid("id_token")),
+        Ok(t) => t,
     };
     let authorization_details = match obj.get("authorization_details") {
         None | Some(Json::Null) => None,
-        Some(d @ Json::Array(_)) => Some(d.clone()),
+        Some(d @ Json::Array(_)) => Some(d),
         Some(_) => {
             warnings.push(WARN_AUTHORIZATION_DETAILS);
             None
@@ -295,14 +290,14 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     let context =
         LaunchContext::from_token_response(&obj, &mut warnings).map_err(|e| e.status(status))?;
     Ok(TokenResponse {
-        access_token,
-        token_type,
+        access_token: access_token.into(),
+        token_type: token_type.into(),
         expires_in,
-        scope,
-        refresh_token,
-        id_token,
+        scope: scope.map(String::from),
+        refresh_token: refresh_token.map(String::from),
+        id_token: id_token.map(String::from),
         context,
-        authorization_details,
+        authorization_details: authorization_details.cloned(),
         raw: obj,
         warnings,
     })
