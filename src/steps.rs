@@ -23,7 +23,7 @@ use crate::protocol::context::FhirContextItem;
 use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
 use crate::protocol::id_token::{self, IdTokenClaims};
 use crate::protocol::json::{push_json_string, Json};
-use crate::protocol::text::{concat, push_u64};
+use crate::protocol::text::{self, concat, push_u64};
 use crate::protocol::token::{self, TokenResponse};
 use crate::protocol::{authorize, base64url, fhir, jwks, pkce, scopes, url};
 use crate::protocol::{Error, ErrorCode, Result};
@@ -489,7 +489,7 @@ fn make_authorization(
     let (state_bytes, nonce_bytes) = random.split_at(random.len().min(32));
     let state = pkce::new_state(&random_32(state_bytes)?);
     let scope = need(plan, "scope")?;
-    let nonce = if scope.split(' ').any(|s| s == "openid") {
+    let nonce = if text::split(&scope, b' ').any(|s| s == "openid") {
         Some(pkce::new_state(&random_32(nonce_bytes)?))
     } else {
         None
@@ -647,7 +647,7 @@ fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String>
         return Err(bad("iss"));
     }
     let jwks_uri = record.jwks_uri.as_deref().ok_or_else(|| bad("jwks_uri"))?;
-    let signature = jwt.rsplit('.').next().unwrap_or("");
+    let signature = text::rfind(jwt, b'.').map_or("", |i| text::sub(jwt, i + 1..));
     Ok(Obj::new()
         .str("alg", &decoded.alg)
         .opt_str("kid", decoded.kid.as_deref())
@@ -813,10 +813,10 @@ fn read_id_token(
 /// The decoded payload of a JWT, as JSON text (`idTokenClaims`: every claim as sent).
 /// Called on a token that decoded already, so it cannot fail; `{}` if it did.
 fn payload_text(jwt: &str) -> String {
-    jwt.split('.')
+    text::split(jwt, b'.')
         .nth(1)
         .and_then(base64url::decode)
-        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|bytes| text::utf8(&bytes, false))
         .unwrap_or_else(|| String::from("{}"))
 }
 
