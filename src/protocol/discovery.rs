@@ -19,7 +19,7 @@
 //! - `issuer` is kept verbatim: it is compared by exact string (RFC 9207, spec #38).
 
 use super::error::{Error, ErrorCode, Result};
-use super::json::Json;
+use super::json::{strings, Json};
 use super::url::{is_https_or_local, resolve, strip_trailing_slash, Url};
 use crate::prelude::*;
 
@@ -206,14 +206,6 @@ fn opt_strings<'a>(
 /// Whether the items of an [`opt_strings`] array include the string `name`.
 fn has_string(items: &[Json], name: &str) -> bool {
     items.iter().any(|i| i.as_str() == Some(name))
-}
-
-/// The string items of an [`opt_strings`] array, owned.
-fn strings(items: &[Json]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|i| i.as_str().map(String::from))
-        .collect()
 }
 
 /// An optional endpoint member, resolved and checked by [`endpoint`].
