@@ -12,7 +12,7 @@
 
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
-use super::scopes::{parse_scopes, Scope};
+use super::scopes::launch_types;
 use crate::prelude::*;
 
 /// One `fhirContext` item, whatever the version that produced it (spec #50):
@@ -265,23 +265,16 @@ pub fn encounter_reference(aud: &str, id: &str) -> Result<String> {
 /// item of that type (compared case-insensitively, as the scope is lowercase).
 pub fn missing_context(requested_scopes: &str, ctx: &LaunchContext) -> Vec<&'static str> {
     let mut missing = Vec::new();
-    for scope in parse_scopes(requested_scopes) {
-        let Scope::Launch {
-            resource: Some(resource),
-            role,
-        } = scope
-        else {
-            continue;
-        };
-        let name = match resource.as_str() {
+    for (resource, role) in launch_types(requested_scopes) {
+        let name = match resource {
             "patient" if role.is_none() && ctx.patient.is_none() => "patient",
             "encounter" if role.is_none() && ctx.encounter.is_none() => "encounter",
             "patient" | "encounter" if role.is_none() => continue,
             _ => {
                 let found = ctx.fhir_context.iter().any(|item| {
                     item.effective_type()
-                        .is_some_and(|t| t.eq_ignore_ascii_case(&resource))
-                        && role.as_deref().is_none_or(|r| r == item.role)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(resource))
+                        && role.is_none_or(|r| r == item.role)
                 });
                 if found {
                     continue;

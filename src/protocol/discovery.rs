@@ -19,7 +19,7 @@
 //! - `issuer` is kept verbatim: it is compared by exact string (RFC 9207, spec #38).
 
 use super::error::{Error, ErrorCode, Result};
-use super::json::Json;
+use super::json::{strings, Json};
 use super::url::{is_https_or_local, resolve, strip_trailing_slash, Url};
 use crate::prelude::*;
 
@@ -206,14 +206,6 @@ fn opt_strings<'a>(
 /// Whether the items of an [`opt_strings`] array include the string `name`.
 fn has_string(items: &[Json], name: &str) -> bool {
     items.iter().any(|i| i.as_str() == Some(name))
-}
-
-/// The string items of an [`opt_strings`] array, owned.
-fn strings(items: &[Json]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|i| i.as_str().map(String::from))
-        .collect()
 }
 
 /// An optional endpoint member, resolved and checked by [`endpoint`].
@@ -419,6 +411,13 @@ pub fn process_discovery_response(
     Ok(config)
 }
 
+/// The first of `items` whose `url` member is `url` (FHIR extension lists).
+fn with_url<'a>(items: &'a [Json], url: &str) -> Option<&'a Json> {
+    items
+        .iter()
+        .find(|e| e.get("url").and_then(Json::as_str) == Some(url))
+}
+
 /// Legacy fallback (spec #10; smart-spec.md §1.5, off by default): reads the SMART v1
 /// `oauth-uris` extension of a CapabilityStatement (`GET [base]/metadata`):
 /// `rest[*].security.extension[url = OAUTH_URIS_EXTENSION].extension[url = authorize |
@@ -435,22 +434,20 @@ pub fn process_capability_statement(
     opts: &DiscoveryOptions,
 ) -> Result<SmartConfiguration> {
     let doc = read_document(status, body, fhir_base, opts)?;
-    let uris = doc
-        .get("rest")
-        .and_then(Json::as_array)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|rest| rest.get("security")?.get("extension")?.as_array())
-        .flatten()
-        .find(|ext| ext.get("url").and_then(Json::as_str) == Some(OAUTH_URIS_EXTENSION))
-        .and_then(|ext| ext.get("extension")?.as_array());
-    let value = |name: &str| -> Option<&str> {
-        uris?
-            .iter()
-            .find(|e| e.get("url").and_then(Json::as_str) == Some(name))?
-            .get("valueUri")?
-            .as_str()
-    };
+    // The first `oauth-uris` extension of any `rest[*].security`, and its members.
+    let mut uris: &[Json] = &[];
+    for rest in doc.get("rest").and_then(Json::as_array).unwrap_or_default() {
+        let extensions = rest.get("security").and_then(|s| s.get("extension"));
+        let extensions = extensions.and_then(Json::as_array).unwrap_or_default();
+        if let Some(ext) = with_url(extensions, OAUTH_URIS_EXTENSION) {
+            uris = ext
+                .get("extension")
+                .and_then(Json::as_array)
+                .unwrap_or_default();
+            break;
+        }
+    }
+    let value = |name: &str| with_url(uris, name)?.get("valueUri")?.as_str();
     let authorize = value("authorize").ok_or_else(|| invalid("authorization_endpoint"))?;
     let token = value("token").ok_or_else(|| invalid("token_endpoint"))?;
     let mut config = empty_config(true);

@@ -175,10 +175,7 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     Ok(IdTokenClaims {
         iss: iss.into(),
         sub: sub.into(),
-        aud: aud
-            .iter()
-            .filter_map(|a| a.as_str().map(String::from))
-            .collect(),
+        aud: super::json::strings(aud),
         azp: azp.map(String::from),
         exp,
         iat,

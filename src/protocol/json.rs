@@ -108,6 +108,15 @@ impl Json {
     }
 }
 
+/// The string items of an array, owned (the others skipped). One helper for every
+/// list of strings a response carries.
+pub(crate) fn strings(items: &[Json]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|i| i.as_str().map(String::from))
+        .collect()
+}
+
 /// Writes compact JSON; the output parses back to an equal value.
 impl fmt::Display for Json {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

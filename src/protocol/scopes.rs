@@ -184,14 +184,112 @@ pub enum Scope {
 impl Scope {
     /// Classifies one token. Never fails: what is not understood is [`Scope::Unknown`].
     pub fn parse(token: &str) -> Scope {
+        Token::parse(token).to_scope()
+    }
+
+    pub fn as_resource(&self) -> Option<&ResourceScope> {
+        match self {
+            Scope::Resource(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// This scope, borrowed, in the form [`covers`] compares.
+    fn token(&self) -> Token<'_> {
+        match self {
+            Scope::Resource(r) => Token::Resource(ResourceToken {
+                context: r.context,
+                resource_type: &r.resource_type,
+                perms: r.perms,
+                query: r.query.as_deref().map(Query::Pairs),
+                v1: r.v1,
+            }),
+            Scope::Launch { resource, role } => Token::Launch {
+                resource: resource.as_deref(),
+                role: role.as_deref(),
+            },
+            Scope::Identity(i) => Token::Identity(*i),
+            Scope::Refresh(r) => Token::Refresh(*r),
+            Scope::Extension(s) => Token::Extension(s),
+            Scope::Unknown(s) => Token::Unknown(s),
+        }
+    }
+}
+
+/// A scope token classified without copying it: the form in which this module
+/// compares scopes. [`Scope`] is its owned, public form ([`Scope::parse`] copies a
+/// `Token` out). Why two forms: the checks a launch runs on scope strings (the refresh
+/// scope, the scope report, the launch context) need no owned scopes, and building,
+/// copying and dropping those was 0.3 KB gz of wasm.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Token<'a> {
+    Resource(ResourceToken<'a>),
+    Launch {
+        resource: Option<&'a str>,
+        role: Option<&'a str>,
+    },
+    Identity(IdentityScope),
+    Refresh(RefreshScope),
+    Extension(&'a str),
+    Unknown(&'a str),
+}
+
+/// [`ResourceScope`], borrowed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ResourceToken<'a> {
+    context: ScopeContext,
+    resource_type: &'a str,
+    perms: Perms,
+    query: Option<Query<'a>>,
+    v1: bool,
+}
+
+/// The `param=value` pairs of a granular scope: as written in a token (`p=v(&p=v)*`,
+/// checked by [`Token::parse`]), or those of an owned [`ResourceScope`].
+#[derive(Clone, Copy)]
+enum Query<'a> {
+    Text(&'a str),
+    Pairs(&'a [(String, String)]),
+}
+
+impl Query<'_> {
+    /// Whether `f` holds for every pair. (`dyn`: one copy of the loop for all callers.)
+    fn all(self, f: &mut dyn FnMut(&str, &str) -> bool) -> bool {
+        match self {
+            Query::Text(q) => text::split(q, b'&').all(|part| {
+                let (p, v) = text::split_once(part, b'=').unwrap_or((part, ""));
+                f(p, v)
+            }),
+            Query::Pairs(pairs) => pairs.iter().all(|(p, v)| f(p, v)),
+        }
+    }
+
+    fn contains(self, p: &str, v: &str) -> bool {
+        !self.all(&mut |a, b| a != p || b != v)
+    }
+}
+
+/// Equal as sets: mutual inclusion rather than sort-and-compare, which would link the
+/// standard library's sort routines (kilobytes of wasm) for lists of a few pairs.
+impl PartialEq for Query<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.all(&mut |p, v| other.contains(p, v)) && other.all(&mut |p, v| self.contains(p, v))
+    }
+}
+
+impl Eq for Query<'_> {}
+
+impl<'a> Token<'a> {
+    /// Classifies one token (see [`Scope::parse`]).
+    fn parse(token: &'a str) -> Token<'a> {
         match token {
-            "openid" => return Scope::Identity(IdentityScope::OpenId),
-            "fhirUser" => return Scope::Identity(IdentityScope::FhirUser),
-            "profile" => return Scope::Identity(IdentityScope::Profile),
-            "offline_access" => return Scope::Refresh(RefreshScope::OfflineAccess),
-            "online_access" => return Scope::Refresh(RefreshScope::OnlineAccess),
+            "openid" => return Token::Identity(IdentityScope::OpenId),
+            "fhirUser" => return Token::Identity(IdentityScope::FhirUser),
+            "profile" => return Token::Identity(IdentityScope::Profile),
+            "offline_access" => return Token::Refresh(RefreshScope::OfflineAccess),
+            "online_access" => return Token::Refresh(RefreshScope::OnlineAccess),
             "launch" => {
-                return Scope::Launch {
+                return Token::Launch {
                     resource: None,
                     role: None,
                 }
@@ -203,25 +301,46 @@ impl Scope {
                 return scope;
             }
         } else if let Some(scope) = parse_resource(token) {
-            return Scope::Resource(scope);
+            return Token::Resource(scope);
         }
         if token.starts_with("__") || is_uri(token) {
-            return Scope::Extension(token.to_owned());
+            return Token::Extension(token);
         }
-        Scope::Unknown(token.to_owned())
+        Token::Unknown(token)
     }
 
-    pub fn as_resource(&self) -> Option<&ResourceScope> {
+    /// The owned form.
+    fn to_scope(self) -> Scope {
         match self {
-            Scope::Resource(r) => Some(r),
-            _ => None,
+            Token::Resource(r) => Scope::Resource(ResourceScope {
+                context: r.context,
+                resource_type: r.resource_type.into(),
+                perms: r.perms,
+                query: r.query.map(|q| {
+                    let mut pairs = Vec::new();
+                    q.all(&mut |p, v| {
+                        pairs.push((p.into(), v.into()));
+                        true
+                    });
+                    pairs
+                }),
+                v1: r.v1,
+            }),
+            Token::Launch { resource, role } => Scope::Launch {
+                resource: resource.map(String::from),
+                role: role.map(String::from),
+            },
+            Token::Identity(i) => Scope::Identity(i),
+            Token::Refresh(r) => Scope::Refresh(r),
+            Token::Extension(s) => Scope::Extension(s.into()),
+            Token::Unknown(s) => Scope::Unknown(s.into()),
         }
     }
 }
 
 /// `launch/<type>` or `launch/<type>?role=<uri>`: a type of ASCII letters and digits,
 /// and at most one role (§5.1).
-fn parse_launch(rest: &str) -> Option<Scope> {
+fn parse_launch(rest: &str) -> Option<Token<'_>> {
     let (resource, query) = match text::split_once(rest, b'?') {
         Some((r, q)) => (r, Some(q)),
         None => (rest, None),
@@ -236,17 +355,17 @@ fn parse_launch(rest: &str) -> Option<Scope> {
             if role.is_empty() || text::contains(role, b"&") {
                 return None;
             }
-            Some(role.to_owned())
+            Some(role)
         }
     };
-    Some(Scope::Launch {
-        resource: Some(resource.to_owned()),
+    Some(Token::Launch {
+        resource: Some(resource),
         role,
     })
 }
 
 /// `(patient|user|system)/(Type|*).(suffix)[?p=v(&p=v)*]` (§5.1).
-fn parse_resource(token: &str) -> Option<ResourceScope> {
+fn parse_resource(token: &str) -> Option<ResourceToken<'_>> {
     let (head, query) = match text::split_once(token, b'?') {
         Some((h, q)) => (h, Some(q)),
         None => (token, None),
@@ -270,20 +389,18 @@ fn parse_resource(token: &str) -> Option<ResourceScope> {
         // v1 has no granular scopes.
         Some(_) if v1 => return None,
         Some(q) => {
-            let mut pairs = Vec::new();
             for part in text::split(q, b'&') {
                 let (p, v) = text::split_once(part, b'=')?;
                 if p.is_empty() || v.is_empty() {
                     return None;
                 }
-                pairs.push((p.to_owned(), v.to_owned()));
             }
-            Some(pairs)
+            Some(Query::Text(q))
         }
     };
-    Some(ResourceScope {
+    Some(ResourceToken {
         context,
-        resource_type: resource_type.to_owned(),
+        resource_type,
         perms,
         query,
         v1,
@@ -351,10 +468,23 @@ pub fn parse_scopes(scope: &str) -> Vec<Scope> {
         .collect()
 }
 
-/// Equal as sets: mutual inclusion rather than sort-and-compare, which would link the
-/// standard library's sort routines (kilobytes of wasm) for lists of a few pairs.
-fn same_query(a: &[(String, String)], b: &[(String, String)]) -> bool {
-    a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
+/// The tokens of a scope string, classified and borrowed (see [`parse_scopes`]).
+fn tokens(scope: &str) -> Vec<Token<'_>> {
+    text::split(scope, b' ')
+        .filter(|t| !t.is_empty())
+        .map(Token::parse)
+        .collect()
+}
+
+/// The `launch/<type>` scopes of a scope string: each type, with its role if any.
+pub(crate) fn launch_types(scope: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    text::split(scope, b' ').filter_map(|t| match Token::parse(t) {
+        Token::Launch {
+            resource: Some(resource),
+            role,
+        } => Some((resource, role)),
+        _ => None,
+    })
 }
 
 /// Whether the granted scopes cover `requested` (§5.2 step 4).
@@ -364,23 +494,32 @@ fn same_query(a: &[(String, String)], b: &[(String, String)]) -> bool {
 /// so `rs` + `cud` cover `cruds`, and a granted query scope never covers an
 /// unconstrained request. Every other kind is covered by an equal token (step 5).
 pub fn covers(granted: &[Scope], requested: &Scope) -> bool {
-    let Scope::Resource(req) = requested else {
-        return granted.contains(requested);
+    let granted: Vec<Token> = granted.iter().map(Scope::token).collect();
+    covers_token(&granted, requested.token())
+}
+
+fn covers_token(granted: &[Token], requested: Token) -> bool {
+    let Token::Resource(req) = requested else {
+        return granted.contains(&requested);
     };
-    req.perms.letters().all(|letter| {
-        granted.iter().any(|g| {
-            let Scope::Resource(g) = g else {
-                return false;
-            };
-            g.context == req.context
-                && (g.resource_type == req.resource_type || g.resource_type == "*")
-                && g.perms.contains(letter)
-                && match (&g.query, &req.query) {
-                    (None, _) => true,
-                    (Some(gq), Some(rq)) => same_query(gq, rq),
-                    (Some(_), None) => false,
-                }
-        })
+    // Each letter of the request (a loop over the bits: `Perms::letters` is an
+    // iterator adapter chain, compiled anew for this one use).
+    (0..5).all(|bit| {
+        let letter = Perms(1 << bit);
+        !req.perms.contains(letter)
+            || granted.iter().any(|g| {
+                let Token::Resource(g) = g else {
+                    return false;
+                };
+                g.context == req.context
+                    && (g.resource_type == req.resource_type || g.resource_type == "*")
+                    && g.perms.contains(letter)
+                    && match (g.query, req.query) {
+                        (None, _) => true,
+                        (Some(gq), Some(rq)) => gq == rq,
+                        (Some(_), None) => false,
+                    }
+            })
     })
 }
 
@@ -403,14 +542,14 @@ pub struct ScopeReport {
 /// Compares a request with a grant, parsed (§5.2, spec #46). Gate features on
 /// [`ScopeReport::missing`], never on string presence.
 pub fn compare(requested: &str, granted: &str) -> ScopeReport {
-    let req = parse_scopes(requested);
-    let got = parse_scopes(granted);
+    let req = tokens(requested);
+    let got = tokens(granted);
     let mut report = ScopeReport::default();
     for (token, scope) in text::split(requested, b' ')
         .filter(|t| !t.is_empty())
         .zip(&req)
     {
-        if covers(&got, scope) {
+        if covers_token(&got, *scope) {
             report.granted_and_requested.push(token.to_owned());
         } else {
             report.missing.push(token.to_owned());
@@ -420,7 +559,7 @@ pub fn compare(requested: &str, granted: &str) -> ScopeReport {
         .filter(|t| !t.is_empty())
         .zip(&got)
     {
-        if !covers(&req, scope) {
+        if !covers_token(&req, *scope) {
             report.extra.push(token.to_owned());
         }
     }
@@ -433,8 +572,8 @@ pub fn compare(requested: &str, granted: &str) -> ScopeReport {
 /// beyond the grant gives `ScopeNotGranted` (field `scope`).
 pub fn check_refresh_scope(requested: &str, granted: &str) -> Result<()> {
     let tokens = scope_tokens(requested)?;
-    let got = parse_scopes(granted);
-    if tokens.iter().all(|t| covers(&got, &Scope::parse(t))) {
+    let got = self::tokens(granted);
+    if tokens.iter().all(|t| covers_token(&got, Token::parse(t))) {
         Ok(())
     } else {
         Err(Error::new(ErrorCode::ScopeNotGranted).field("scope"))
