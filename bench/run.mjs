@@ -3,6 +3,7 @@
 // headless Chromium, against the sandbox on loopback. Prints a Markdown table and writes
 // bench/results.json.
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS as HEADLESS_ARGS } from "../tests/support/chromium.mjs";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -126,14 +127,7 @@ function machine(browserVersion) {
 // ------------------------------------------------------------------------- launching
 
 const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
+  ...HEADLESS_ARGS,
   "--enable-precise-memory-info",
   "--js-flags=--expose-gc",
   // extra flags for experiments, e.g. BENCH_CHROMIUM_ARGS="--js-flags=--expose-gc,--no-wasm-lazy-compilation"

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before } from "node:test";
 import { launchChromium } from "../support/chromium.mjs";
+import { sandboxHooks } from "../support/sandbox.mjs";
 
 export const SANDBOX = process.env.BROWSER_TEST_SANDBOX ?? "http://127.0.0.1:9440";
 export const APP = process.env.BROWSER_TEST_APP ?? "http://127.0.0.1:9441";
@@ -69,27 +70,9 @@ export async function freshStart(path, options) {
 
 // ------------------------------------------------------------------ sandbox hooks
 
-export async function sandbox(method, path, body) {
-  const response = await fetch(`${SANDBOX}${path}`, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: HTTP ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-export const clearFaults = () => sandbox("DELETE", "/_faults");
-export const fault = (spec) => sandbox("POST", "/_faults", spec);
-
-export async function resetSandbox() {
-  await sandbox("DELETE", "/_log");
-  await clearFaults();
-}
-
-/** The requests the sandbox received since the last reset. */
-export const log = () => sandbox("GET", "/_log");
+const hooks = sandboxHooks(SANDBOX);
+export const { sandbox, clearFaults, fault, log } = hooks;
+export const resetSandbox = hooks.reset;
 
 export async function requestsTo(path) {
   return (await log()).filter((e) => e.path === path);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchPersistentChromium } from "../support/chromium.mjs";
+import { sandboxHooks } from "../support/sandbox.mjs";
 
 export const SANDBOX = process.env.E2E_SANDBOX ?? "http://127.0.0.1:9420";
 export const APP = process.env.E2E_APP ?? "http://127.0.0.1:9421";
@@ -80,27 +81,11 @@ export async function startSession() {
 
 // ------------------------------------------------------------------ sandbox hooks
 
-export async function sandbox(method, path, body) {
-  const response = await fetch(`${SANDBOX}${path}`, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: HTTP ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-export const clearLog = () => sandbox("DELETE", "/_log");
-export const getLog = () => sandbox("GET", "/_log");
-export const addFault = (fault) => sandbox("POST", "/_faults", fault);
-export const clearFaults = () => sandbox("DELETE", "/_faults");
-
-/** Fresh sandbox state for a test: no faults, empty log. */
-export async function resetSandbox() {
-  await clearFaults();
-  await clearLog();
-}
+const hooks = sandboxHooks(SANDBOX);
+export const { sandbox, clearLog, clearFaults } = hooks;
+export const getLog = hooks.log;
+export const addFault = hooks.fault;
+export const resetSandbox = hooks.reset;
 
 /** The POST /token requests in the sandbox's log, with their grant type. */
 export async function tokenRequests(grant) {
