@@ -2,7 +2,7 @@
 # Builds the npm package into pkg/ and packs it (pkg/smart-launch-<version>.tgz), for
 # each flavour: `web` (plain <script type="module"> pages and bundlers without wasm
 # support: `await init()`) and `bundler` (bundlers with WebAssembly ESM integration):
-#   - the release wasm (src/steps.rs and the protocol) through wasm-bindgen, into
+#   - the release wasm (src/steps/ and the protocol) through wasm-bindgen, into
 #     target/pkg-build/<flavour>/, then shrunk by wasm-opt from npm's binaryen (Debian's
 #     wasm-opt 108 breaks the output: never use it) into pkg/<flavour>/;
 #   - the JS API (src/api/*.js, src/browser/*.js) bundled with wasm-bindgen's glue into

@@ -1,4 +1,4 @@
-//! The wasm's exports (`src/steps.rs`) driven natively, as the JS API drives them in
+//! The wasm's exports (`src/steps/`) driven natively, as the JS API drives them in
 //! the browser: a whole standalone launch, refresh, FHIR requests and logout, on plain
 //! data. The browser tests run the same steps through the real package.
 #![cfg(not(target_arch = "wasm32"))]

@@ -1,6 +1,6 @@
 // SmartClient: the launched session. Tokens live here and in its wasm Grant, in
 // memory and nowhere else (spec #72). The timing policy (events, auto-refresh,
-// single-flight) is the wasm's (src/session.rs through src/steps.rs); this class
+// single-flight) is the wasm's (src/session.rs through src/steps/); this class
 // carries out its steps in the browser.
 import { Grant } from "./core.js";
 import { verifySignature } from "./launch.js";

@@ -1,4 +1,4 @@
-// The wasm module (src/steps.rs): its steps, and the one place their answers are
+// The wasm module (src/steps/): its steps, and the one place their answers are
 // unwrapped.
 import { Grant as WasmGrant, step as runStep } from "smart-launch-wasm";
 import { SmartError } from "../js/smart_error.js";
@@ -18,7 +18,7 @@ export const step = (name, ...args) => unwrap(runStep(name, JSON.stringify(args)
 /** Runs a step that also takes bytes (random bytes, a digest). */
 export const stepWithBytes = (name, bytes, ...args) => unwrap(runStep(name, JSON.stringify(args), bytes));
 
-/** A launched session in the wasm: its tokens and timing policy (src/steps.rs `Grant`). */
+/** A launched session in the wasm: its tokens and timing policy (`Grant` of src/steps/grant.rs). */
 export class Grant {
   #grant = new WasmGrant();
 

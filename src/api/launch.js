@@ -1,5 +1,5 @@
 // The launch flow: from the launch page to the authorization request, and from the
-// redirect back to the token response. Every decision is a wasm step (src/steps.rs);
+// redirect back to the token response. Every decision is a wasm step (src/steps/);
 // this module carries out the browser effects between them.
 import { optionsText, step, stepWithBytes } from "./core.js";
 import * as crypto from "../browser/crypto.js";

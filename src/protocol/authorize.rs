@@ -64,7 +64,7 @@ pub struct AuthorizeParams {
     pub state: String,
     /// The FHIR base; in EHR launch the launch `iss` verbatim (spec #22).
     pub aud: String,
-    /// From [`super::pkce::code_challenge_s256`] (spec #24).
+    /// From [`super::pkce::code_challenge_from_digest`] (spec #24).
     pub code_challenge: String,
     /// `Some` exactly for an EHR launch: the launch handle, verbatim (spec #13, #15).
     pub launch: Option<String>,

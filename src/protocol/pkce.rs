@@ -28,11 +28,11 @@ pub fn new_state(random: &[u8; 32]) -> String {
 /// `code_challenge = BASE64URL-nopad(SHA256(ASCII(code_verifier)))` (RFC 7636 §4.2;
 /// spec #24), from the digest.
 ///
-/// The hash itself is the browser's `crypto.subtle.digest` (`browser::webcrypto`): the
+/// The hash itself is the browser's `crypto.subtle.digest` (`src/browser/crypto.js`): the
 /// `sha2` crate cost 2.6 KB gz of wasm (8% of the size budget) for one hash per launch
 /// that the browser already has. The price: the challenge needs a secure context, which
 /// SMART's TLS requirement (and the loopback exception) already implies. The tests hash
-/// with `sha2` ([`code_challenge_s256`]).
+/// with `sha2` (`code_challenge_s256`).
 pub fn code_challenge_from_digest(sha256: &[u8; 32]) -> String {
     base64url::encode(sha256)
 }

@@ -1,0 +1,553 @@
+//! The launched session: `Grant`, its tokens, id_token claims and timing policy.
+
+use super::{answer, bool_answer, invalid, json_str, ms, Args, Obj};
+use crate::prelude::*;
+use crate::protocol::callback::TransactionRecord;
+use crate::protocol::context::FhirContextItem;
+use crate::protocol::id_token::{self, IdTokenClaims};
+use crate::protocol::json::Json;
+use crate::protocol::text::{self, concat, push_u64};
+use crate::protocol::token::{self, TokenResponse};
+use crate::protocol::{base64url, fhir, scopes, url, Error, ErrorCode, Result};
+use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, SessionOptions};
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen::prelude::*;
+
+/// A validated id_token: its claims, the payload text they came from (`idTokenClaims`:
+/// every claim as sent) and the `fhirUser` URL.
+struct CheckedIdToken {
+    claims: IdTokenClaims,
+    payload: String,
+    fhir_user: Option<String>,
+}
+
+/// What a grant holds while it lives; `None` in [`Grant`] before the launch completed
+/// and after the session ended (the tokens are wiped: spec #65, #80).
+struct Live {
+    record: TransactionRecord,
+    tokens: TokenResponse,
+    expires_at_ms: Option<u64>,
+    id_token: Option<CheckedIdToken>,
+}
+
+/// A launched SMART session: the transaction it came from, the current token
+/// response, the validated id_token claims, and the timing policy
+/// ([`crate::session::Session`]). Tokens live here and in the JS `SmartClient` that
+/// holds this object, in memory only (spec #72).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+pub struct Grant {
+    live: Option<Live>,
+    /// The FHIR base, kept after the end (`serverUrl`).
+    server_url: String,
+    /// The requested scope, reported when the server granted none (spec #46).
+    requested_scope: String,
+    session: Session,
+}
+
+impl Default for Grant {
+    fn default() -> Self {
+        Grant::new()
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+impl Grant {
+    /// An empty grant; its `launch` step fills it.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen(constructor))]
+    pub fn create() -> Grant {
+        Grant::new()
+    }
+
+    /// Runs the grant's step `name` (one of its methods) with `args`, a JSON array of
+    /// its arguments (see [`super::step`]).
+    pub fn call(&mut self, name: &str, args: &str) -> String {
+        let a = Args::parse(args);
+        match name {
+            "launch" => self.launch(
+                a.status(0),
+                a.str(1),
+                a.str(2),
+                a.num(3),
+                a.num(4),
+                a.num(5),
+                a.flag(6),
+            ),
+            "snapshot" => answer(Ok(self.snapshot())),
+            "tick" => answer(Ok(self.tick(a.num(0)))),
+            "begin_refresh" => self.begin_refresh(),
+            "refresh_request" => self.refresh_request(a.opt_string(0)),
+            "refresh_response" => self.refresh_response(a.status(0), a.str(1), a.num(2)),
+            "refresh_failed" => answer(Ok(self.refresh_failed(a.str(0), a.num(1)))),
+            "needs_refresh" => bool_answer(self.needs_refresh(a.num(0))),
+            "fhir_request" => self.fhir_request(a.str(0)),
+            "fhir_answer" => {
+                self.fhir_answer(a.status(0), a.opt_string(1), a.str(2), a.flag(3), a.flag(4))
+            }
+            "revocation" => self.revocation(),
+            "logout" => answer(Ok(self.logout())),
+            _ => answer(Err(invalid("step"))),
+        }
+    }
+}
+
+fn session_ended() -> Error {
+    Error::new(ErrorCode::SessionEnded)
+}
+
+/// Checks a new id_token (spec #67, #69) and gives its claims and fhirUser URL. Without
+/// a discovered `issuer` the claims cannot be validated, so they are not exposed at
+/// all: an unvalidated `fhirUser` must not look trusted. `nonce` is the one sent with
+/// the authorization request; a refreshed id_token is not bound to it (OIDC §12.2) and
+/// is checked against the original instead (spec #70).
+fn read_id_token(
+    jwt: &str,
+    record: &TransactionRecord,
+    nonce: Option<&str>,
+    now_ms: u64,
+) -> Result<Option<CheckedIdToken>> {
+    let Some(issuer) = record.issuer.as_deref() else {
+        return Ok(None);
+    };
+    let claims = id_token::decode_id_token(jwt)?.claims;
+    id_token::validate_claims(
+        &claims,
+        issuer,
+        &record.client_id,
+        nonce,
+        now_ms,
+        id_token::CLOCK_LEEWAY_S,
+    )?;
+    let fhir_user = match claims.fhir_user.as_deref() {
+        Some(claim) => Some(id_token::parse_fhir_user(claim, &record.fhir_base)?.url),
+        None => None,
+    };
+    Ok(Some(CheckedIdToken {
+        claims,
+        payload: payload_text(jwt),
+        fhir_user,
+    }))
+}
+
+/// The decoded payload of a JWT, as JSON text (`idTokenClaims`: every claim as sent).
+/// Called on a token that decoded already, so it cannot fail; `{}` if it did.
+fn payload_text(jwt: &str) -> String {
+    text::split(jwt, b'.')
+        .nth(1)
+        .and_then(base64url::decode)
+        .and_then(|bytes| text::utf8(&bytes, false))
+        .unwrap_or_else(|| String::from("{}"))
+}
+
+/// The normalised `fhirContext` items of a token response (spec #50), each with `i`,
+/// its index in the response's `fhirContext` array: the JS side adds the item's other
+/// members (`identifier`, extensions) from the response it parsed itself, so no JSON
+/// value is written back here.
+fn fhir_context_json(raw: &Json) -> String {
+    let mut out = String::from("[");
+    let items = raw
+        .get("fhirContext")
+        .and_then(Json::as_array)
+        .unwrap_or_default();
+    for (i, item) in items.iter().enumerate() {
+        let Ok(item) = FhirContextItem::parse(item) else {
+            continue;
+        };
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(
+            &Obj::new()
+                .num("i", i as u64)
+                .opt_str("reference", item.reference.as_deref())
+                .opt_str("canonical", item.canonical.as_deref())
+                .opt_str("type", item.resource_type.as_deref())
+                .str("role", &item.role)
+                .end(),
+        );
+    }
+    out.push(']');
+    out
+}
+
+fn event_json(event: &SessionEvent) -> String {
+    let obj = Obj::new().str("type", event.kind());
+    match *event {
+        SessionEvent::Expiring {
+            expires_at_ms,
+            seconds_left,
+        } => obj
+            .num("expiresAt", expires_at_ms)
+            .num("secondsLeft", seconds_left),
+        SessionEvent::Refreshed { expires_at_ms } => obj.opt_num("expiresAt", expires_at_ms),
+        SessionEvent::RefreshFailed { code } => obj.str("code", code.as_str()),
+        SessionEvent::Expired => obj,
+        SessionEvent::Ended { reason } => obj.str("reason", reason.as_str()),
+    }
+    .end()
+}
+
+impl Grant {
+    /// Carries out a session step here: an `ended` event wipes the tokens. Answers the
+    /// step for the JS side: `events` to deliver in order, the `wake` instant for the
+    /// next [`Grant::tick`] (`null`: none), and `refresh`: start the automatic refresh.
+    fn step_json(&mut self, step: session::Step) -> String {
+        if step
+            .events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Ended { .. }))
+        {
+            self.live = None;
+        }
+        let mut events = String::from("[");
+        for (i, event) in step.events.iter().enumerate() {
+            if i > 0 {
+                events.push(',');
+            }
+            events.push_str(&event_json(event));
+        }
+        events.push(']');
+        let wake = match step.next_wake_ms {
+            Some(at) if self.live.is_some() => {
+                let mut s = String::new();
+                push_u64(&mut s, at);
+                s
+            }
+            _ => String::from("null"),
+        };
+        Obj::new()
+            .raw("events", &events)
+            .raw("wake", &wake)
+            .bool("refresh", step.start_refresh)
+            .end()
+    }
+
+    fn live(&self) -> Result<&Live> {
+        self.live.as_ref().ok_or_else(session_ended)
+    }
+
+    fn snapshot_json(&self) -> String {
+        let mut obj = Obj::new()
+            .str("serverUrl", &self.server_url)
+            .str("scope", self.scope());
+        if let Some(live) = &self.live {
+            let t = &live.tokens;
+            let c = &t.context;
+            obj = obj
+                .str("accessToken", &t.access_token)
+                .str("tokenType", &t.token_type)
+                .opt_num("expiresAt", live.expires_at_ms)
+                .opt_str("patientId", c.patient.as_deref())
+                .opt_str("encounterId", c.encounter.as_deref())
+                .opt_str("smartStyleUrl", c.smart_style_url.as_deref())
+                .opt_str("intent", c.intent.as_deref())
+                .opt_str("tenant", c.tenant.as_deref())
+                .opt_str("idToken", t.id_token.as_deref())
+                .opt_str(
+                    "fhirUser",
+                    live.id_token.as_ref().and_then(|t| t.fhir_user.as_deref()),
+                )
+                .bool("hasRefreshToken", t.refresh_token.is_some());
+            if let Some(banner) = c.need_patient_banner {
+                obj = obj.bool("needPatientBanner", banner);
+            }
+            if let Some(checked) = &live.id_token {
+                obj = obj.raw("idTokenClaims", &checked.payload);
+            }
+        }
+        obj.end()
+    }
+
+    fn scope(&self) -> &str {
+        self.live
+            .as_ref()
+            .and_then(|l| l.tokens.scope.as_deref())
+            .unwrap_or(&self.requested_scope)
+    }
+
+    /// Processes a refresh answer (spec #60-#62, #64, #70) into the grant.
+    fn accept_refresh(&mut self, status: u16, body: &str, now_ms: u64) -> Result<String> {
+        let fresh = token::process_refresh_response(status, body)?;
+        let live = self.live()?;
+        let mut claims = None;
+        if let Some(jwt) = fresh.id_token.as_deref() {
+            if let Some(checked) = read_id_token(jwt, &live.record, None, now_ms)? {
+                if let Some(original) = live.id_token.as_ref() {
+                    id_token::check_refreshed_id_token(&original.claims, &checked.claims)?;
+                }
+                claims = Some(checked);
+            }
+        }
+        let context =
+            (!fresh.context.fhir_context.is_empty()).then(|| fhir_context_json(&fresh.raw));
+        let expires_at_ms = token::expires_at_ms(fresh.expires_in, now_ms);
+        let Some(live) = self.live.as_mut() else {
+            return Err(session_ended());
+        };
+        live.tokens = token::merge_refresh(&live.tokens, fresh);
+        live.expires_at_ms = expires_at_ms;
+        if let Some(mut checked) = claims {
+            // The user named at launch stays the user (the claims must agree, spec #70).
+            if let Some(original) = live.id_token.take() {
+                checked.fhir_user = original.fhir_user;
+            }
+            live.id_token = Some(checked);
+        }
+        let has_refresh = live.tokens.refresh_token.is_some();
+        let step = self
+            .session
+            .refresh_succeeded(expires_at_ms, has_refresh, now_ms);
+        let mut obj = Obj::new().raw("step", &self.step_json(step));
+        if let Some(context) = context {
+            obj = obj.raw("fhirContext", &context);
+        }
+        Ok(obj.raw("client", &self.snapshot_json()).end())
+    }
+}
+
+impl Grant {
+    /// An empty grant; [`Grant::launch`] fills it.
+    pub fn new() -> Grant {
+        Grant {
+            live: None,
+            server_url: String::new(),
+            requested_scope: String::new(),
+            // Replaced by the launch's; JS never uses a grant whose launch failed.
+            session: Session::new(None, false, SessionOptions::default(), 0),
+        }
+    }
+
+    /// Takes the code exchange's answer (spec #44-#55, #67, #69): the token response,
+    /// its id_token claims and `fhirUser`, the expiry from `expires_in` and the instant
+    /// the request was sent (spec #47), and starts the session policy with the app's
+    /// `expiringLeadMs` and `autoRefresh`. Answers `client` (the getters' values),
+    /// `fhirContext` (the normalised items, each with `i`, its index in the response's
+    /// `fhirContext`) and the first `step`.
+    // Scalars only: what wasm-bindgen passes without glue.
+    #[allow(clippy::too_many_arguments)]
+    pub fn launch(
+        &mut self,
+        status: u16,
+        body: &str,
+        record: &str,
+        requested_at: f64,
+        now: f64,
+        expiring_lead_ms: f64,
+        auto_refresh: bool,
+    ) -> String {
+        let result = self.accept_launch(
+            status,
+            body,
+            record,
+            ms(requested_at),
+            ms(now),
+            SessionOptions {
+                auto_refresh,
+                expiring_lead_ms: ms(expiring_lead_ms),
+            },
+        );
+        answer(result)
+    }
+
+    /// The getters' values: `accessToken`, `tokenType`, `scope`, `expiresAt`,
+    /// `serverUrl`, `patientId`, `encounterId`, `needPatientBanner`, `smartStyleUrl`,
+    /// `intent`, `tenant`, `idToken`, `idTokenClaims`, `fhirUser`, `hasRefreshToken`.
+    /// After the end: only `serverUrl` and the requested `scope`.
+    pub fn snapshot(&self) -> String {
+        self.snapshot_json()
+    }
+
+    /// Re-checks the clock (timer, `visibilitychange`, `focus`, before a request:
+    /// spec #66); answers the step.
+    pub fn tick(&mut self, now: f64) -> String {
+        let step = self.session.tick(ms(now));
+        self.step_json(step)
+    }
+
+    /// "I want a fresh token": answers `"start"` (send the one refresh, then report
+    /// it), `"join"` (one is in flight: wait for it, spec #63), or the error
+    /// (`no_refresh_token`, `session_ended`).
+    pub fn begin_refresh(&mut self) -> String {
+        let ticket = self.session.begin_refresh();
+        answer(match ticket {
+            RefreshTicket::Start => Ok(json_str("start")),
+            RefreshTicket::Join => Ok(json_str("join")),
+            refused => Err(Error::new(
+                refused.error_code().unwrap_or(ErrorCode::SessionEnded),
+            )),
+        })
+    }
+
+    /// The refresh request to send after `"start"` (spec #60, #61): `url` and `body`.
+    /// A `scope` wider than the grant is `scope_not_granted` (report it with
+    /// [`Grant::refresh_failed`] like any failure).
+    pub fn refresh_request(&self, scope: Option<String>) -> String {
+        let result = self.live().and_then(|live| {
+            let t = &live.tokens;
+            let refresh_token = t
+                .refresh_token
+                .as_deref()
+                .ok_or_else(|| Error::new(ErrorCode::NoRefreshToken))?;
+            if let (Some(asked), Some(granted)) = (scope.as_deref(), t.scope.as_deref()) {
+                scopes::check_refresh_scope(asked, granted)?;
+            }
+            let body = token::refresh_body(refresh_token, &live.record.client_id, scope.as_deref());
+            Ok(Obj::new()
+                .str("url", &live.record.token_endpoint)
+                .str("body", &body)
+                .end())
+        });
+        answer(result)
+    }
+
+    /// The refresh answer: on success the new tokens replace the old at once (a
+    /// rotated refresh token too: spec #62) and the answer is `client`, `step` and,
+    /// when the response brought new launch context, `fhirContext`. On failure the
+    /// error; the JS side then reports it with [`Grant::refresh_failed`].
+    pub fn refresh_response(&mut self, status: u16, body: &str, now: f64) -> String {
+        let result = self.accept_refresh(status, body, ms(now));
+        answer(result)
+    }
+
+    /// The refresh in flight failed with `code` (spec #65: a terminal failure ends the
+    /// session); answers the step.
+    pub fn refresh_failed(&mut self, code: &str, now: f64) -> String {
+        let code = ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == code)
+            .unwrap_or(ErrorCode::NetworkError);
+        let terminal = session::is_terminal_refresh_error(code);
+        let step = self.session.refresh_failed(code, terminal, ms(now));
+        self.step_json(step)
+    }
+
+    /// Whether a FHIR request should get a fresh token first (see
+    /// [`Session::needs_refresh_before_request`]).
+    pub fn needs_refresh(&self, now: f64) -> bool {
+        self.live.is_some() && self.session.needs_refresh_before_request(ms(now))
+    }
+
+    /// Where a FHIR request goes (spec #56, #57): `url`, resolved against `serverUrl`,
+    /// and `bearer`, the access token, only when the URL lies under `serverUrl`.
+    pub fn fhir_request(&self, path_or_url: &str) -> String {
+        let result = self.live().and_then(|live| {
+            let server = &live.record.fhir_base;
+            let base = concat(&[url::strip_trailing_slash(server), "/"]);
+            let target = url::resolve(path_or_url, &base).map_err(|_| invalid("pathOrUrl"))?;
+            let bearer =
+                url::is_under(&target, server).then_some(live.tokens.access_token.as_str());
+            Ok(Obj::new()
+                .str("url", &target)
+                .opt_str("bearer", bearer)
+                .end())
+        });
+        answer(result)
+    }
+
+    /// What a FHIR answer means (spec #58): `"done"` for 2xx; `"retry"` for a 401 on a
+    /// request that carried the token, not yet retried, and not for lack of scope, when
+    /// a refresh token is held (refresh once, then send again); otherwise the error:
+    /// `invalid_token` (401), `insufficient_scope` (403), `fhir_request_failed`, with
+    /// the status and the OperationOutcome text.
+    pub fn fhir_answer(
+        &self,
+        status: u16,
+        www_authenticate: Option<String>,
+        body: &str,
+        with_token: bool,
+        retried: bool,
+    ) -> String {
+        let bearer_error = www_authenticate.as_deref().and_then(fhir::bearer_error);
+        let can_refresh = self
+            .live
+            .as_ref()
+            .is_some_and(|l| l.tokens.refresh_token.is_some());
+        let code = match status {
+            200..=299 => return answer(Ok(json_str("done"))),
+            401 if with_token
+                && !retried
+                && can_refresh
+                && bearer_error.as_deref() != Some("insufficient_scope") =>
+            {
+                return answer(Ok(json_str("retry")))
+            }
+            401 => ErrorCode::InvalidToken,
+            // No refresh helps a scope problem.
+            403 => ErrorCode::InsufficientScope,
+            _ => ErrorCode::FhirRequestFailed,
+        };
+        let mut error = Error::new(code).status(status);
+        if let Some(text) = fhir::operation_outcome_text(body) {
+            error = error.description(&text);
+        }
+        answer(Err(error))
+    }
+
+    /// The revocation request of logout (spec #80), `null` when the server offers no
+    /// revocation or no refresh token is held: `url` and `body`.
+    pub fn revocation(&self) -> String {
+        let request = self.live.as_ref().and_then(|live| {
+            let endpoint = live.record.revocation_endpoint.as_deref()?;
+            let refresh_token = live.tokens.refresh_token.as_deref()?;
+            Some(
+                Obj::new()
+                    .str("url", endpoint)
+                    .str(
+                        "body",
+                        &token::revocation_body(refresh_token, &live.record.client_id),
+                    )
+                    .end(),
+            )
+        });
+        answer(Ok(request.unwrap_or_else(|| String::from("null"))))
+    }
+
+    /// Ends the session by logout (spec #80): the tokens are wiped, `ended` fires once.
+    pub fn logout(&mut self) -> String {
+        let step = self.session.end(EndReason::Logout);
+        self.step_json(step)
+    }
+}
+
+impl Grant {
+    fn accept_launch(
+        &mut self,
+        status: u16,
+        body: &str,
+        record: &str,
+        requested_at_ms: u64,
+        now_ms: u64,
+        options: SessionOptions,
+    ) -> Result<String> {
+        let record = TransactionRecord::from_json(record)?;
+        let tokens = token::process_token_response(status, body)?;
+        let id_token = match tokens.id_token.as_deref() {
+            Some(jwt) => read_id_token(jwt, &record, record.nonce.as_deref(), now_ms)?,
+            None => None,
+        };
+        let expires_at_ms = token::expires_at_ms(tokens.expires_in, requested_at_ms);
+        let context = fhir_context_json(&tokens.raw);
+        self.server_url = record.fhir_base.clone();
+        self.requested_scope = record.requested_scope.clone();
+        self.session = Session::new(
+            expires_at_ms,
+            tokens.refresh_token.is_some(),
+            options,
+            now_ms,
+        );
+        self.live = Some(Live {
+            record,
+            tokens,
+            expires_at_ms,
+            id_token,
+        });
+        let step = self.session.tick(now_ms);
+        let step = self.step_json(step);
+        Ok(Obj::new()
+            .raw("client", &self.snapshot_json())
+            .raw("fhirContext", &context)
+            .raw("step", &step)
+            .end())
+    }
+}

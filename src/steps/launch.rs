@@ -1,0 +1,250 @@
+//! The launch page: the plan, discovery, and the authorization request with its
+//! transaction record.
+
+use super::options::*;
+use super::{answer, invalid, json_str, ms, Obj};
+use crate::prelude::*;
+use crate::protocol::callback::TransactionRecord;
+use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
+use crate::protocol::json::Json;
+use crate::protocol::text;
+use crate::protocol::{authorize, pkce, url, Error, ErrorCode, Result};
+
+/// Default popup size of `authorizePopup`.
+const POPUP_SIZE: (u64, u64) = (520, 680);
+
+/// Decides the launch before any network call (spec #11-#19): EHR launch when the page
+/// URL carries `launch` (or the app passed one), with its `iss` checked against the
+/// `issuers` allowlist (spec #12); else a standalone launch against `options.iss`.
+/// Picks the registration (client id, scope, redirect URI: per issuer, else the
+/// top-level options) and resolves a relative `redirectUri` against the page.
+///
+/// Answers the plan, which the JS side passes back to [`authorization`] as is:
+/// `fhirBase`, `launch`, `clientId`, `scope`, `redirectUri`, `redirectOrigin`, `aud`,
+/// `discoveryUrl`, `metadataUrl`, `target`, `width`, `height`, `timeoutMs`,
+/// `allowInsecureLocalhost`, `legacyCapabilityStatement`.
+pub fn plan(options: &str, page_href: &str, page_query: &str) -> String {
+    answer(make_plan(options, page_href, page_query))
+}
+
+fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String> {
+    let opts = options_object(options)?;
+    check_kinds(&opts, &AUTHORIZE_OPTIONS)?;
+    let target = match text_of(&opts, "target") {
+        None => "_self",
+        Some(t @ ("_self" | "_top" | "_parent")) => t,
+        Some(_) => return Err(invalid("target")),
+    };
+    let issuers = opts
+        .get("issuers")
+        .and_then(Json::as_array)
+        .unwrap_or_default();
+    for entry in issuers {
+        check_kinds(entry, &ISSUER_OPTIONS)?;
+        if text_of(entry, "iss").is_none() {
+            return Err(invalid("issuers"));
+        }
+    }
+    let find = |iss: &str| issuers.iter().find(|e| text_of(e, "iss") == Some(iss));
+    let opt_iss = text_of(&opts, "iss");
+    let page_launch = url::parse_query(page_query)
+        .iter()
+        .any(|(k, _)| k == "launch");
+
+    let from_page;
+    let (fhir_base, launch, entry) = match text_of(&opts, "launch") {
+        // EHR launch (spec #11-#13), with the launch handle the app read itself...
+        Some(launch) => (opt_iss.ok_or_else(|| invalid("iss"))?, Some(launch), None),
+        // ...or from the launch URL.
+        None if page_launch => {
+            from_page = authorize::ehr_launch_params(page_query)?;
+            (from_page.0.as_str(), Some(from_page.1.as_str()), None)
+        }
+        None => (opt_iss.ok_or_else(|| invalid("iss"))?, None, None),
+    };
+    let entry = entry.or_else(|| find(fhir_base));
+    // spec #12: the launch URL can be forged; an unknown `iss` is refused before any
+    // request. Exact string match: `aud` must equal it verbatim (spec #22). Without an
+    // allowlist, the app's own `iss` is the one trusted server.
+    if launch.is_some() && entry.is_none() && !(issuers.is_empty() && opt_iss == Some(fhir_base)) {
+        return Err(Error::new(ErrorCode::IssuerNotAllowed).field("iss"));
+    }
+
+    // The registration: the issuer's own, else the top-level options (spec #17).
+    let pick = |key| {
+        entry
+            .and_then(|e| text_of(e, key))
+            .or_else(|| text_of(&opts, key))
+    };
+    let client_id = pick("clientId")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| invalid("clientId"))?;
+    let scope = pick("scope").ok_or_else(|| invalid("scope"))?;
+    let redirect = pick("redirectUri").ok_or_else(|| invalid("redirectUri"))?;
+    // A relative redirectUri (e.g. "callback.html") is taken relative to this page.
+    let redirect_uri = url::resolve(redirect, page_href).map_err(|_| invalid("redirectUri"))?;
+    let redirect_origin = url::Url::parse(&redirect_uri)
+        .map_err(|_| invalid("redirectUri"))?
+        .origin();
+    let discovery_url = discovery::discovery_url(fhir_base)?;
+    let metadata_url = discovery::capability_statement_url(fhir_base)?;
+
+    Ok(Obj::new()
+        .str("fhirBase", fhir_base)
+        .opt_str("launch", launch)
+        .str("clientId", client_id)
+        .str("scope", scope)
+        .str("redirectUri", &redirect_uri)
+        .str("redirectOrigin", &redirect_origin)
+        .str("aud", text_of(&opts, "aud").unwrap_or(fhir_base))
+        .str("discoveryUrl", &discovery_url)
+        .str("metadataUrl", &metadata_url)
+        .str("target", target)
+        .num("width", number_of(&opts, "width").unwrap_or(POPUP_SIZE.0))
+        .num("height", number_of(&opts, "height").unwrap_or(POPUP_SIZE.1))
+        .num("timeoutMs", timeout_ms(&opts))
+        .bool(
+            "allowInsecureLocalhost",
+            flag_of(&opts, "allowInsecureLocalhost").unwrap_or(false),
+        )
+        .bool(
+            "legacyCapabilityStatement",
+            flag_of(&opts, "legacyCapabilityStatement").unwrap_or(false),
+        )
+        .end())
+}
+
+/// Reads a discovery answer (spec #1-#10): the `.well-known/smart-configuration`
+/// document, or with `capability_statement` the CapabilityStatement of `metadata` (the
+/// explicit legacy opt-in, spec #10). Answers what the launch needs of it
+/// (`authorization_endpoint`, `token_endpoint`, `issuer`, `revocation_endpoint`,
+/// `jwks_uri`), which the JS side caches for the page and passes to [`authorization`].
+pub fn discover(
+    status: u16,
+    body: &str,
+    fhir_base: &str,
+    allow_insecure_localhost: bool,
+    capability_statement: bool,
+) -> String {
+    let opts = DiscoveryOptions {
+        allow_insecure_localhost,
+    };
+    let config = if capability_statement {
+        discovery::process_capability_statement(status, body, fhir_base, &opts)
+    } else {
+        discovery::process_discovery_response(status, body, fhir_base, &opts)
+    };
+    answer(config.map(|c| config_json(&c)))
+}
+
+fn config_json(c: &SmartConfiguration) -> String {
+    Obj::new()
+        .str("authorization_endpoint", &c.authorization_endpoint)
+        .str("token_endpoint", &c.token_endpoint)
+        .opt_str("issuer", c.issuer.as_deref())
+        .opt_str("revocation_endpoint", c.revocation_endpoint.as_deref())
+        .opt_str("jwks_uri", c.jwks_uri.as_deref())
+        .end()
+}
+
+/// 32 random bytes as a byte array. A stubbed `getRandomValues` that returns without
+/// filling the array must not give a predictable state or verifier: 32 zero bytes from
+/// a real CSPRNG is not a thing (spec #74).
+fn random_32(bytes: &[u8]) -> Result<[u8; 32]> {
+    match <[u8; 32]>::try_from(bytes) {
+        Ok(b) if b.iter().any(|&x| x != 0) => Ok(b),
+        _ => Err(Error::new(ErrorCode::CryptoUnavailable)),
+    }
+}
+
+/// The PKCE `code_verifier` of 32 bytes from `crypto.getRandomValues` (spec #23): the
+/// JS side hashes it with `crypto.subtle.digest` while discovery is in flight.
+pub fn code_verifier(random: &[u8]) -> String {
+    answer(random_32(random).map(|r| json_str(&pkce::code_verifier(&r))))
+}
+
+/// The authorization request (spec #16-#31) and its transaction record (spec #32).
+/// `random` is 64 bytes from `crypto.getRandomValues`: the `state` (256 bits, spec #21)
+/// and, with `openid`, the `nonce`; `digest` is the SHA-256 of `verifier`.
+/// Answers `url`, `state`, and `record`: the text to keep in sessionStorage under the
+/// state (it holds no token).
+pub fn authorization(
+    plan: &Json,
+    config: &Json,
+    verifier: &str,
+    digest: &[u8],
+    random: &[u8],
+    now: f64,
+) -> String {
+    answer(make_authorization(
+        plan,
+        config,
+        verifier,
+        digest,
+        random,
+        ms(now),
+    ))
+}
+
+fn make_authorization(
+    plan: &Json,
+    config: &Json,
+    verifier: &str,
+    digest: &[u8],
+    random: &[u8],
+    now_ms: u64,
+) -> Result<String> {
+    // Both documents are this module's own answers, passed back unchanged.
+    let text = |doc: &Json, key: &str| doc.get(key).and_then(Json::as_str).map(String::from);
+    let need = |doc: &Json, key: &'static str| text(doc, key).ok_or_else(|| invalid(key));
+    let digest =
+        <[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
+    let (state_bytes, nonce_bytes) = random.split_at(random.len().min(32));
+    let state = pkce::new_state(&random_32(state_bytes)?);
+    let scope = need(plan, "scope")?;
+    let nonce = if text::split(&scope, b' ').any(|s| s == "openid") {
+        Some(pkce::new_state(&random_32(nonce_bytes)?))
+    } else {
+        None
+    };
+    pkce::check_verifier(verifier)?;
+    let params = authorize::AuthorizeParams {
+        authorization_endpoint: need(config, "authorization_endpoint")?,
+        client_id: need(plan, "clientId")?,
+        redirect_uri: need(plan, "redirectUri")?,
+        scope: scope.clone(),
+        state: state.clone(),
+        aud: need(plan, "aud")?,
+        code_challenge: pkce::code_challenge_from_digest(&digest),
+        launch: text(plan, "launch"),
+        nonce: nonce.clone(),
+        allow_insecure_localhost: plan.get("allowInsecureLocalhost") == Some(&Json::Bool(true)),
+    };
+    let url = authorize::authorize_url(&params)?;
+    let record = TransactionRecord {
+        state: state.clone(),
+        code_verifier: verifier.to_string(),
+        client_id: params.client_id,
+        redirect_uri: params.redirect_uri,
+        fhir_base: need(plan, "fhirBase")?,
+        issuer: text(config, "issuer"),
+        token_endpoint: need(config, "token_endpoint")?,
+        revocation_endpoint: text(config, "revocation_endpoint"),
+        jwks_uri: text(config, "jwks_uri"),
+        requested_scope: scope,
+        nonce,
+        launch: params.launch,
+        created_at_ms: now_ms,
+    };
+    Ok(Obj::new()
+        .str("url", &url)
+        .str("state", &state)
+        .str("record", &record.to_json())
+        .end())
+}
+
+/// Whether a stored transaction record is still good: readable and younger than its
+/// time-to-live (spec #32). The JS side removes the others.
+pub fn record_is_live(record: &str, now: f64) -> bool {
+    TransactionRecord::from_json(record).is_ok_and(|r| !r.is_expired(ms(now)))
+}

@@ -1,0 +1,222 @@
+//! The exports of the wasm module: each SMART step as one synchronous function of
+//! strings and numbers, called by the JS API (`src/api/*.js`) between the browser
+//! effects it carries out (`src/browser/*.js`).
+//!
+//! The split is the one of `protocol`: this module decides, the JS side does. Nothing
+//! here does I/O, reads a clock or draws randomness; the JS side passes page URLs,
+//! HTTP answers, random bytes, digests and "now" in, and gets back what to send, what
+//! to store and what to tell the app. So every decision of a launch is natively
+//! testable, and the wasm needs no browser binding at all.
+//!
+//! The wasm exports two entry points only, [`step`] and [`Grant::call`]: each runs a
+//! step by name, with its arguments as a JSON array, and answers JSON text. wasm-bindgen
+//! writes a JS wrapper per export (string copies in and out, frees) and a shim in the
+//! wasm, and one export per step cost 3 KB gz of the package, measured; one string in
+//! and one out is the cheapest thing it passes, and the browser's `JSON.parse` reads
+//! the answer. Every answer is an envelope,
+//! `{"ok":<value>}` or `{"error":{...}}` (the members of a `SmartError`), which the JS
+//! side unwraps in one place (`src/api/core.js`). Instants are epoch milliseconds (JS
+//! numbers). The steps are plain functions too, which the native tests call.
+//!
+//! [`launch`] has the launch page's steps, [`redirect`] those of the redirect back,
+//! [`grant`] the launched session, `options` the reading of the app's options.
+
+use crate::prelude::*;
+use crate::protocol::json::{push_json_string, Json};
+use crate::protocol::text::push_u64;
+use crate::protocol::{Error, ErrorCode, Result};
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen::prelude::*;
+
+pub mod grant;
+pub mod launch;
+mod options;
+pub mod redirect;
+
+pub use grant::Grant;
+pub use launch::*;
+pub use redirect::*;
+
+/// Default limit for one HTTP request (`timeoutMs`).
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+
+// --- the JSON answers -------------------------------------------------------------
+
+/// A JSON object written member by member (no `core::fmt`: see `protocol::text`).
+pub(super) struct Obj(String);
+
+impl Obj {
+    pub(super) fn new() -> Obj {
+        Obj(String::from("{"))
+    }
+
+    fn key(&mut self, key: &str) -> &mut String {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        push_json_string(&mut self.0, key);
+        self.0.push(':');
+        &mut self.0
+    }
+
+    /// A member whose value is JSON text already.
+    pub(super) fn raw(mut self, key: &str, json: &str) -> Obj {
+        self.key(key).push_str(json);
+        self
+    }
+
+    pub(super) fn str(mut self, key: &str, value: &str) -> Obj {
+        push_json_string(self.key(key), value);
+        self
+    }
+
+    /// Leaves the member out when `value` is `None` (JS reads it as `undefined`).
+    pub(super) fn opt_str(self, key: &str, value: Option<&str>) -> Obj {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self,
+        }
+    }
+
+    pub(super) fn num(mut self, key: &str, value: u64) -> Obj {
+        push_u64(self.key(key), value);
+        self
+    }
+
+    pub(super) fn opt_num(self, key: &str, value: Option<u64>) -> Obj {
+        match value {
+            Some(v) => self.num(key, v),
+            None => self,
+        }
+    }
+
+    pub(super) fn bool(self, key: &str, value: bool) -> Obj {
+        self.raw(key, if value { "true" } else { "false" })
+    }
+
+    pub(super) fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+pub(super) fn json_str(value: &str) -> String {
+    let mut out = String::new();
+    push_json_string(&mut out, value);
+    out
+}
+
+/// The members of a `SmartError` (README "Error codes"). No value of a token, code,
+/// verifier or state is in an `Error`, so none can be here (spec #75).
+fn error_json(e: &Error) -> String {
+    Obj::new()
+        .str("code", e.code.as_str())
+        .str("message", &e.message())
+        .opt_str("field", e.field)
+        .opt_num("status", e.status.map(u64::from))
+        .opt_str("oauthError", e.oauth_error.as_deref())
+        .opt_str("description", e.description.as_deref())
+        .end()
+}
+
+/// The envelope of every answer: `{"ok":value}` or `{"error":{...}}`.
+pub(super) fn answer(result: Result<String>) -> String {
+    match result {
+        Ok(value) => Obj::new().raw("ok", &value).end(),
+        Err(e) => Obj::new().raw("error", &error_json(&e)).end(),
+    }
+}
+
+pub(super) fn ms(value: f64) -> u64 {
+    // `as` saturates: a negative or NaN clock reads as 0.
+    value as u64
+}
+
+pub(super) fn invalid(field: &'static str) -> Error {
+    Error::new(ErrorCode::InvalidOptions).field(field)
+}
+
+// --- the entry point --------------------------------------------------------------
+
+/// The arguments of a step: a JSON array from the JS side (`src/api/core.js`). The JS
+/// side is this crate's own code, so a missing or mistyped argument is a bug there; it
+/// reads as empty, which every step refuses.
+pub(super) struct Args(Vec<Json>);
+
+impl Args {
+    pub(super) fn parse(text: &str) -> Args {
+        match Json::parse(text) {
+            Ok(Json::Array(items)) => Args(items),
+            _ => Args(Vec::new()),
+        }
+    }
+
+    /// A JSON value argument (an object the JS side got from an earlier step).
+    pub(super) fn value(&self, i: usize) -> &Json {
+        self.0.get(i).unwrap_or(&Json::Null)
+    }
+
+    pub(super) fn str(&self, i: usize) -> &str {
+        self.0.get(i).and_then(Json::as_str).unwrap_or("")
+    }
+
+    pub(super) fn opt_string(&self, i: usize) -> Option<String> {
+        self.0.get(i).and_then(Json::as_str).map(String::from)
+    }
+
+    pub(super) fn num(&self, i: usize) -> f64 {
+        self.0.get(i).and_then(Json::as_f64).unwrap_or(0.0)
+    }
+
+    pub(super) fn status(&self, i: usize) -> u16 {
+        self.num(i) as u16
+    }
+
+    pub(super) fn flag(&self, i: usize) -> bool {
+        self.0.get(i).and_then(Json::as_bool).unwrap_or(false)
+    }
+}
+
+pub(super) fn bool_answer(value: bool) -> String {
+    answer(Ok(String::from(if value { "true" } else { "false" })))
+}
+
+/// Runs the step `name` (one of the functions below) with `args`, a JSON array of its
+/// arguments, and `bytes`: the random bytes of `code_verifier`, the digest and random
+/// bytes of `authorization`.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+pub fn step(name: &str, args: &str, bytes: &[u8]) -> String {
+    let a = Args::parse(args);
+    match name {
+        "plan" => plan(a.str(0), a.str(1), a.str(2)),
+        "discover" => discover(a.status(0), a.str(1), a.str(2), a.flag(3), a.flag(4)),
+        "code_verifier" => code_verifier(bytes),
+        "authorization" => {
+            let (digest, random) = bytes.split_at(bytes.len().min(32));
+            authorization(a.value(0), a.value(1), a.str(2), digest, random, a.num(3))
+        }
+        "record_is_live" => bool_answer(record_is_live(a.str(0), a.num(1))),
+        "callback_state" => callback_state(a.str(0)),
+        "code_exchange" => code_exchange(a.str(0), a.opt_string(1), a.flag(2), a.num(3)),
+        "clean_url" => answer(Ok(json_str(&clean_url(a.str(0))))),
+        "ready_options" => ready_options(a.str(0)),
+        "signature_check" => signature_check(a.status(0), a.str(1), a.str(2)),
+        "jwks_key" => jwks_key(a.status(0), a.str(1), a.str(2), a.opt_string(3)),
+        "error_codes" => answer(Ok(error_codes())),
+        _ => answer(Err(invalid("step"))),
+    }
+}
+
+/// The stable error codes (README "Error codes"), as a JSON array.
+pub fn error_codes() -> String {
+    let mut out = String::from("[");
+    for (i, code) in ErrorCode::ALL.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, code.as_str());
+    }
+    out.push(']');
+    out
+}

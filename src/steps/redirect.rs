@@ -1,0 +1,153 @@
+//! The redirect back: the authorization response, the code exchange, the address
+//! bar, `ReadyOptions`, and the id_token signature inputs (spec #68).
+
+use super::options::*;
+use super::{answer, json_str, ms, Obj};
+use crate::prelude::*;
+use crate::protocol::callback::{self, CallbackParams, TransactionRecord};
+use crate::protocol::json::Json;
+use crate::protocol::text;
+use crate::protocol::{id_token, jwks, token, url, Error, ErrorCode, Result};
+use crate::session::SessionOptions;
+
+/// The `state` of the page's authorization response, `null` without one (a malformed
+/// response is `callback_invalid`). Tells the JS side which record to read, and the
+/// popup which launch its callback belongs to.
+pub fn callback_state(query: &str) -> String {
+    answer(
+        callback::parse_callback(query).map(|p| match p.state.as_deref() {
+            Some(state) => json_str(state),
+            None => String::from("null"),
+        }),
+    )
+}
+
+/// Checks the authorization response against its record (spec #32-#38) and answers the
+/// code exchange to send (spec #40-#43): `url` (the token endpoint stored in the
+/// record) and the form `body`. `record` is what sessionStorage held under the state
+/// (`undefined` when nothing); `pending`: whether other live records exist.
+pub fn code_exchange(query: &str, record: Option<String>, pending: bool, now: f64) -> String {
+    answer(make_code_exchange(
+        query,
+        record.as_deref(),
+        pending,
+        ms(now),
+    ))
+}
+
+fn make_code_exchange(
+    query: &str,
+    record: Option<&str>,
+    pending: bool,
+    now_ms: u64,
+) -> Result<String> {
+    let params: CallbackParams = callback::parse_callback(query)?;
+    let record = record
+        .map(TransactionRecord::from_json)
+        .transpose()
+        // An unreadable record is as good as gone.
+        .map_err(|_| Error::new(ErrorCode::SessionLost))?;
+    let code = callback::check_callback(&params, record.as_ref(), pending, now_ms)?;
+    let record = record.ok_or_else(|| Error::new(ErrorCode::SessionLost))?;
+    let body = token::code_exchange_body(
+        &code,
+        &record.redirect_uri,
+        &record.code_verifier,
+        &record.client_id,
+    );
+    Ok(Obj::new()
+        .str("url", &record.token_endpoint)
+        .str("body", &body)
+        .end())
+}
+
+/// The page URL without the authorization response's parameters (spec #39).
+pub fn clean_url(href: &str) -> String {
+    url::remove_query_params(href, callback::CALLBACK_PARAMS)
+}
+
+/// Reads `ReadyOptions` (but `onTokenEvent`, which the JS side checks): `timeoutMs`,
+/// `verifyIdToken`, and the session policy `expiringLeadMs`, `autoRefresh`.
+pub fn ready_options(options: &str) -> String {
+    answer(make_ready_options(options))
+}
+
+fn make_ready_options(options: &str) -> Result<String> {
+    let opts = options_object(options)?;
+    check_kinds(&opts, &READY_OPTIONS)?;
+    let defaults = SessionOptions::default();
+    let lead = match opts.get("expiringLeadSeconds").and_then(Json::as_f64) {
+        Some(seconds) => (seconds * 1000.0) as u64,
+        None => defaults.expiring_lead_ms,
+    };
+    Ok(Obj::new()
+        .num("timeoutMs", timeout_ms(&opts))
+        .bool(
+            "verifyIdToken",
+            flag_of(&opts, "verifyIdToken").unwrap_or(false),
+        )
+        .num("expiringLeadMs", lead)
+        .bool(
+            "autoRefresh",
+            flag_of(&opts, "autoRefresh").unwrap_or(defaults.auto_refresh),
+        )
+        .end())
+}
+
+// --- the id_token signature (spec #68) --------------------------------------------
+
+/// What verifying the signature of a token response's `id_token` takes, `null` when
+/// the response has none: `alg` (`RS256`/`ES256`), `kid`, the `jwksUri` of the
+/// *discovered* configuration, the signing `input` and the base64url `signature`.
+/// The token's own `iss` is compared with the discovered issuer first; nothing the
+/// token names is ever fetched. A token response the launch would refuse anyway gives
+/// that error first.
+pub fn signature_check(status: u16, body: &str, record: &str) -> String {
+    answer(make_signature_check(status, body, record))
+}
+
+fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String> {
+    let tokens = token::process_token_response(status, body)?;
+    let Some(jwt) = tokens.id_token.as_deref() else {
+        return Ok(String::from("null"));
+    };
+    let record = TransactionRecord::from_json(record)?;
+    let bad = |field| Error::new(ErrorCode::IdTokenInvalid).field(field);
+    let decoded = id_token::decode_id_token(jwt)?;
+    jwks::SignatureAlg::from_jws(&decoded.alg)?;
+    if record.issuer.as_deref() != Some(decoded.claims.iss.as_str()) {
+        return Err(bad("iss"));
+    }
+    let jwks_uri = record.jwks_uri.as_deref().ok_or_else(|| bad("jwks_uri"))?;
+    let signature = text::rfind(jwt, b'.').map_or("", |i| text::sub(jwt, i + 1..));
+    Ok(Obj::new()
+        .str("alg", &decoded.alg)
+        .opt_str("kid", decoded.kid.as_deref())
+        .str("jwksUri", jwks_uri)
+        .str("input", &decoded.signing_input)
+        .str("signature", signature)
+        .end())
+}
+
+/// The one public key of a JWKS answer that may verify a token signed with `alg` and
+/// header `kid` (spec #68), as a JWK for `crypto.subtle.importKey`.
+pub fn jwks_key(status: u16, body: &str, alg: &str, kid: Option<String>) -> String {
+    answer(make_jwks_key(status, body, alg, kid.as_deref()))
+}
+
+fn make_jwks_key(status: u16, body: &str, alg: &str, kid: Option<&str>) -> Result<String> {
+    if !(200..300).contains(&status) {
+        return Err(Error::new(ErrorCode::IdTokenInvalid)
+            .field("jwks")
+            .status(status));
+    }
+    let key = jwks::select_key(body, jwks::SignatureAlg::from_jws(alg)?, kid)?;
+    // The selected key holds string members only (the public parameters).
+    let mut out = Obj::new();
+    for (name, value) in key.as_object().unwrap_or_default() {
+        if let Json::String(v) = value {
+            out = out.str(name, v);
+        }
+    }
+    Ok(out.end())
+}
