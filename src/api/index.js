@@ -48,13 +48,13 @@ async function finish(exchange, { options, listener }) {
  */
 export function authorizePopup(options, readyOpts) {
   let p;
-  let window;
+  let opened;
   try {
     p = plan(options);
     // The callback page hands its answer to this page by postMessage to its own origin
     // only (spec #77): a redirect URI on another origin could never be heard.
     if (p.redirectOrigin !== location.origin()) throw new SmartError("invalid_options", { field: "redirectUri" });
-    window = popup.open(p.width, p.height);
+    opened = popup.open(p.width, p.height);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -65,13 +65,13 @@ export function authorizePopup(options, readyOpts) {
       ready = readyOptions(readyOpts);
       authorization = await prepare(p);
     } catch (e) {
-      window.close();
+      opened.close();
       throw e;
     }
     let query;
     try {
-      popup.navigate(window, authorization.url);
-      query = await popup.waitForCallback(window, p.redirectOrigin, authorization.state);
+      popup.navigate(opened, authorization.url);
+      query = await popup.waitForCallback(opened, p.redirectOrigin, authorization.state);
     } catch (e) {
       try {
         storage.remove(authorization.state);
