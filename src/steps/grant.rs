@@ -55,8 +55,14 @@ impl Default for Grant {
 impl Grant {
     /// An empty grant; its `launch` step fills it.
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen(constructor))]
-    pub fn create() -> Grant {
-        Grant::new()
+    pub fn new() -> Grant {
+        Grant {
+            live: None,
+            server_url: String::new(),
+            requested_scope: String::new(),
+            // Replaced by the launch's; JS never uses a grant whose launch failed.
+            session: Session::new(None, false, SessionOptions::default(), 0),
+        }
     }
 
     /// Runs the grant's step `name` (one of its methods) with `args`, a JSON array of
@@ -265,6 +271,46 @@ impl Grant {
             .unwrap_or(&self.requested_scope)
     }
 
+    fn accept_launch(
+        &mut self,
+        status: u16,
+        body: &str,
+        record: &str,
+        requested_at_ms: u64,
+        now_ms: u64,
+        options: SessionOptions,
+    ) -> Result<String> {
+        let record = TransactionRecord::from_json(record)?;
+        let tokens = token::process_token_response(status, body)?;
+        let id_token = match tokens.id_token.as_deref() {
+            Some(jwt) => read_id_token(jwt, &record, record.nonce.as_deref(), now_ms)?,
+            None => None,
+        };
+        let expires_at_ms = token::expires_at_ms(tokens.expires_in, requested_at_ms);
+        let context = fhir_context_json(&tokens.raw);
+        self.server_url = record.fhir_base.clone();
+        self.requested_scope = record.requested_scope.clone();
+        self.session = Session::new(
+            expires_at_ms,
+            tokens.refresh_token.is_some(),
+            options,
+            now_ms,
+        );
+        self.live = Some(Live {
+            record,
+            tokens,
+            expires_at_ms,
+            id_token,
+        });
+        let step = self.session.tick(now_ms);
+        let step = self.step_json(step);
+        Ok(Obj::new()
+            .raw("client", &self.snapshot_json())
+            .raw("fhirContext", &context)
+            .raw("step", &step)
+            .end())
+    }
+
     /// Processes a refresh answer (spec #60-#62, #64, #70) into the grant.
     fn accept_refresh(&mut self, status: u16, body: &str, now_ms: u64) -> Result<String> {
         let fresh = token::process_refresh_response(status, body)?;
@@ -306,17 +352,6 @@ impl Grant {
 }
 
 impl Grant {
-    /// An empty grant; [`Grant::launch`] fills it.
-    pub fn new() -> Grant {
-        Grant {
-            live: None,
-            server_url: String::new(),
-            requested_scope: String::new(),
-            // Replaced by the launch's; JS never uses a grant whose launch failed.
-            session: Session::new(None, false, SessionOptions::default(), 0),
-        }
-    }
-
     /// Takes the code exchange's answer (spec #44-#55, #67, #69): the token response,
     /// its id_token claims and `fhirUser`, the expiry from `expires_in` and the instant
     /// the request was sent (spec #47), and starts the session policy with the app's
@@ -507,47 +542,5 @@ impl Grant {
     pub fn logout(&mut self) -> String {
         let step = self.session.end(EndReason::Logout);
         self.step_json(step)
-    }
-}
-
-impl Grant {
-    fn accept_launch(
-        &mut self,
-        status: u16,
-        body: &str,
-        record: &str,
-        requested_at_ms: u64,
-        now_ms: u64,
-        options: SessionOptions,
-    ) -> Result<String> {
-        let record = TransactionRecord::from_json(record)?;
-        let tokens = token::process_token_response(status, body)?;
-        let id_token = match tokens.id_token.as_deref() {
-            Some(jwt) => read_id_token(jwt, &record, record.nonce.as_deref(), now_ms)?,
-            None => None,
-        };
-        let expires_at_ms = token::expires_at_ms(tokens.expires_in, requested_at_ms);
-        let context = fhir_context_json(&tokens.raw);
-        self.server_url = record.fhir_base.clone();
-        self.requested_scope = record.requested_scope.clone();
-        self.session = Session::new(
-            expires_at_ms,
-            tokens.refresh_token.is_some(),
-            options,
-            now_ms,
-        );
-        self.live = Some(Live {
-            record,
-            tokens,
-            expires_at_ms,
-            id_token,
-        });
-        let step = self.session.tick(now_ms);
-        let step = self.step_json(step);
-        Ok(Obj::new()
-            .raw("client", &self.snapshot_json())
-            .raw("fhirContext", &context)
-            .raw("step", &step)
-            .end())
     }
 }
