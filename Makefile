@@ -12,8 +12,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 WASM_TARGET := wasm32-unknown-unknown
-# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock, byte for byte.
-WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := test-output
 
@@ -26,11 +24,6 @@ help:
 
 setup:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
-	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
-	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
-	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --locked \
-	    || cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)"; \
-	fi
 	@# Debian's chromium (never a downloaded browser; never Debian's binaryen).
 	@if ! command -v chromium >/dev/null; then \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \

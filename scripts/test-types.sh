@@ -4,7 +4,8 @@
 # then checks, printing TAP lines and "# pass N" / "# fail N" for the test summary:
 #   1. tests/ts-consumer/consumer.ts (every API entry point, every TokenEvent variant)
 #      compiles against the installed types with `tsc --noEmit --strict`;
-#   2. the web build loads (initSync) and exports the API and SmartError;
+#   2. the web build loads (initSync, and init() from each form of input) and exports
+#      the API and SmartError;
 #   3. the bundler build loads under WebAssembly ESM integration (as bundlers do it);
 #   4. every error code the library reports is documented in the package README.
 set -uo pipefail
@@ -45,6 +46,32 @@ web() {
   ')
 }
 check "web build: initSync, the API and SmartError are exported" web
+
+# init() as src/browser/wasm.js takes its input: a Response (compiled while it streams
+# when served as application/wasm, read first otherwise), bytes, or a compiled module;
+# and a call before init() says so.
+init_forms() {
+  (cd "$scratch" && node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const bytes = readFileSync("node_modules/smart-launch/web/smart_launch_bg.wasm");
+    const forms = [
+      new Response(bytes, { headers: { "content-type": "application/wasm" } }),
+      new Response(bytes, { headers: { "content-type": "application/octet-stream" } }),
+      { module_or_path: bytes },
+      new WebAssembly.Module(bytes),
+    ];
+    for (const [i, form] of forms.entries()) {
+      const m = await import(`${import.meta.resolve("smart-launch/web")}?fresh=${i}`);
+      let message = "";
+      try { m.errorCodes(); } catch (e) { message = e.message; }
+      if (!message.includes("init()")) throw new Error(`a call before init(): ${message || "no error"}`);
+      const exports = await m.default(form);
+      if (!(exports.memory instanceof WebAssembly.Memory)) throw new Error(`form ${i}: no memory`);
+      if (!m.errorCodes().includes("session_lost")) throw new Error(`form ${i}: errorCodes()`);
+    }
+  ')
+}
+check "web build: init() takes a Response, bytes or a module; a call before it is refused" init_forms
 
 bundler() {
   (cd "$scratch" && node --no-warnings --experimental-wasm-modules --input-type=module -e '

@@ -1,3 +1,3 @@
-// The `web` flavour: the API, and the wasm's init (`await init()` first).
+// The `web` flavour: the API, and the wasm's loader (`await init()` first).
 export * from "./index.js";
-export { default, initSync } from "smart-launch-wasm";
+export { default, initSync } from "../browser/wasm.js";

@@ -11,9 +11,6 @@ use crate::protocol::token::{self, TokenResponse};
 use crate::protocol::{base64url, fhir, scopes, url, Error, ErrorCode, Result};
 use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, SessionOptions};
 
-#[cfg(target_arch = "wasm32")]
-use wasm_bindgen::prelude::*;
-
 /// A validated id_token: its claims, the payload text they came from (`idTokenClaims`:
 /// every claim as sent) and the `fhirUser` URL.
 struct CheckedIdToken {
@@ -35,7 +32,6 @@ struct Live {
 /// response, the validated id_token claims, and the timing policy
 /// ([`crate::session::Session`]). Tokens live here and in the JS `SmartClient` that
 /// holds this object, in memory only (spec #72).
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub struct Grant {
     live: Option<Live>,
     /// The FHIR base, kept after the end (`serverUrl`).
@@ -51,10 +47,8 @@ impl Default for Grant {
     }
 }
 
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 impl Grant {
     /// An empty grant; its `launch` step fills it.
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen(constructor))]
     pub fn new() -> Grant {
         Grant {
             live: None,
@@ -358,7 +352,6 @@ impl Grant {
     /// `expiringLeadMs` and `autoRefresh`. Answers `client` (the getters' values),
     /// `fhirContext` (the normalised items, each with `i`, its index in the response's
     /// `fhirContext`) and the first `step`.
-    // Scalars only: what wasm-bindgen passes without glue.
     #[allow(clippy::too_many_arguments)]
     pub fn launch(
         &mut self,

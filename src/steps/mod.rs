@@ -8,12 +8,12 @@
 //! to store and what to tell the app. So every decision of a launch is natively
 //! testable, and the wasm needs no browser binding at all.
 //!
-//! The wasm exports two entry points only, [`step`] and [`Grant::call`]: each runs a
-//! step by name, with its arguments as a JSON array, and answers JSON text. wasm-bindgen
-//! writes a JS wrapper per export (string copies in and out, frees) and a shim in the
-//! wasm, and one export per step cost 3 KB gz of the package, measured; one string in
-//! and one out is the cheapest thing it passes, and the browser's `JSON.parse` reads
-//! the answer. Every answer is an envelope,
+//! The wasm exports two entry points only, [`step`] and [`Grant::call`] (as C
+//! functions over the wasm's memory: `abi`): each runs a step by name, with its
+//! arguments as a JSON array, and answers JSON text. One export per step cost 3 KB gz of
+//! the package when wasm-bindgen wrote a wrapper for each, measured; one string in and
+//! one out is the least there is to pass, and the browser's `JSON.parse` reads the
+//! answer. Every answer is an envelope,
 //! `{"ok":<value>}` or `{"error":{...}}` (the members of a `SmartError`), which the JS
 //! side unwraps in one place (`src/api/core.js`). Instants are epoch milliseconds (JS
 //! numbers). The steps are plain functions too, which the native tests call.
@@ -27,8 +27,7 @@ use crate::protocol::text::push_u64;
 use crate::protocol::{Error, ErrorCode, Result};
 
 #[cfg(target_arch = "wasm32")]
-use wasm_bindgen::prelude::*;
-
+mod abi;
 pub mod grant;
 pub mod launch;
 mod options;
@@ -185,7 +184,6 @@ pub(super) fn bool_answer(value: bool) -> String {
 /// Runs the step `name` (one of the functions below) with `args`, a JSON array of its
 /// arguments, and `bytes`: the random bytes of `code_verifier`, the digest and random
 /// bytes of `authorization`.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn step(name: &str, args: &str, bytes: &[u8]) -> String {
     let a = Args::parse(args);
     match name {
