@@ -2,29 +2,38 @@
 //! OperationOutcome (spec #58).
 
 use super::json::Json;
-use super::text::sub;
+use super::text::{find, sub};
 use crate::prelude::*;
 
 /// The `error` attribute of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3),
 /// e.g. `invalid_token` or `insufficient_scope`.
 pub fn bearer_error(www_authenticate: &str) -> Option<String> {
-    let rest = www_authenticate.trim_start();
-    let scheme_end = rest.find(' ').unwrap_or(rest.len());
+    // HTTP whitespace is ASCII (RFC 9110 §5.6.3); `trim_ascii` and byte searches also
+    // keep core's Unicode trimming and string searchers out of the wasm.
+    let rest = www_authenticate.trim_ascii_start();
+    let scheme_end = find(rest, b" ").unwrap_or(rest.len());
     if !sub(rest, ..scheme_end).eq_ignore_ascii_case("bearer") {
         return None;
     }
     let mut params = sub(rest, scheme_end..);
-    while let Some(eq) = params.find('=') {
-        let name = sub(params, ..eq).trim().trim_start_matches(',').trim();
-        let after = sub(params, eq + 1..).trim_start();
+    while let Some(eq) = find(params, b"=") {
+        // The list separators before the name: commas, and empty list items (RFC 9110
+        // §5.6.1).
+        let name = sub(params, ..eq);
+        let start = name
+            .bytes()
+            .position(|b| b != b',' && !b.is_ascii_whitespace())
+            .unwrap_or(name.len());
+        let name = sub(name, start..).trim_ascii_end();
+        let after = sub(params, eq + 1..).trim_ascii_start();
         let (value, remainder) = match after.strip_prefix('"') {
             Some(quoted) => {
-                let end = quoted.find('"')?;
+                let end = find(quoted, b"\"")?;
                 (sub(quoted, ..end), sub(quoted, end + 1..))
             }
             None => {
-                let end = after.find(',').unwrap_or(after.len());
-                (sub(after, ..end).trim(), sub(after, end..))
+                let end = find(after, b",").unwrap_or(after.len());
+                (sub(after, ..end).trim_ascii(), sub(after, end..))
             }
         };
         if name.eq_ignore_ascii_case("error") {
@@ -81,6 +90,11 @@ mod tests {
         );
         assert_eq!(bearer_error(r#"Bearer realm="a,error=b""#), None);
         assert_eq!(bearer_error(r#"Bearer error="unterminated"#), None);
+        // Empty list items and tabs are separators (RFC 9110 §5.6.1).
+        assert_eq!(
+            bearer_error("Bearer realm=\"x\",,\t , error=\"invalid_token\"").as_deref(),
+            Some("invalid_token")
+        );
     }
 
     #[test]

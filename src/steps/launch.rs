@@ -218,7 +218,8 @@ fn make_authorization(
         code_challenge: pkce::code_challenge_from_digest(&digest),
         launch: text(plan, "launch"),
         nonce: nonce.clone(),
-        allow_insecure_localhost: plan.get("allowInsecureLocalhost") == Some(&Json::Bool(true)),
+        allow_insecure_localhost: plan.get("allowInsecureLocalhost").and_then(Json::as_bool)
+            == Some(true),
     };
     let url = authorize::authorize_url(&params)?;
     let record = TransactionRecord {
