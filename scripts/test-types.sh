@@ -82,6 +82,30 @@ bundler() {
 }
 check "bundler build: loads under WebAssembly ESM integration" bundler
 
+# The wasm asks the browser's URL parser (src/browser/url.js) through its one import, in
+# each flavour: a redirectUri with credentials is refused by the plan, a good one gets as
+# far as the discovery request (no server here: network_error).
+url_import() {
+  (cd "$scratch" && node --no-warnings --experimental-wasm-modules --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    globalThis.location = { href: "https://app.example/launch.html", search: "", origin: "https://app.example" };
+    globalThis.fetch = async () => { throw new TypeError("offline"); };
+    const web = await import("smart-launch/web");
+    web.initSync({ module: readFileSync("node_modules/smart-launch/web/smart_launch_bg.wasm") });
+    const bundler = await import("smart-launch");
+    for (const [name, m] of [["web", web], ["bundler", bundler]]) {
+      const launch = (redirectUri) =>
+        m.authorizeUrl({ iss: "https://ehr.example/fhir", clientId: "c", scope: "launch/patient", redirectUri })
+          .then(() => "no error", (e) => `${e.code} ${e.field ?? ""}`.trim());
+      const refused = await launch("https://user:pw@app.example/cb.html");
+      if (refused !== "invalid_options redirectUri") throw new Error(`${name}: credentials: ${refused}`);
+      const good = await launch("cb.html");
+      if (good !== "network_error") throw new Error(`${name}: a good redirectUri: ${good}`);
+    }
+  ')
+}
+check "both builds: the wasm parses URLs with the platform's URL (its one import)" url_import
+
 documented() {
   (cd "$scratch" && node --input-type=module -e '
     import { readFileSync } from "node:fs";
