@@ -13,6 +13,7 @@
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::scopes::launch_types;
+use super::warning::Warning;
 use crate::prelude::*;
 
 /// One `fhirContext` item, whatever the version that produced it (spec #50):
@@ -49,7 +50,7 @@ impl FhirContextItem {
     }
 
     /// Parses one item; `Err(warning)` says why it is skipped.
-    pub(crate) fn parse(item: &Json) -> core::result::Result<Self, &'static str> {
+    pub(crate) fn parse(item: &Json) -> core::result::Result<Self, Warning> {
         let members = match item {
             Json::String(s) if !s.is_empty() => {
                 return Ok(FhirContextItem {
@@ -62,7 +63,7 @@ impl FhirContextItem {
                 })
             }
             Json::Object(members) => members,
-            _ => return Err(WARN_FHIR_CONTEXT_ITEM),
+            _ => return Err(Warning::FhirContextItemInvalid),
         };
         let mut out = FhirContextItem {
             reference: None,
@@ -79,43 +80,29 @@ impl FhirContextItem {
                 "type" => out.resource_type = Some(non_empty_str(value)?),
                 "identifier" => match value {
                     Json::Object(_) => out.identifier = Some(value.clone()),
-                    _ => return Err(WARN_FHIR_CONTEXT_ITEM),
+                    _ => return Err(Warning::FhirContextItemInvalid),
                 },
                 "role" => match value.as_str() {
-                    Some("") => return Err(WARN_FHIR_CONTEXT_ROLE),
+                    Some("") => return Err(Warning::FhirContextRoleInvalid),
                     Some(role) => out.role = role.to_owned(),
-                    None => return Err(WARN_FHIR_CONTEXT_ROLE),
+                    None => return Err(Warning::FhirContextRoleInvalid),
                 },
                 _ => out.extra.push((key.clone(), value.clone())),
             }
         }
         if out.reference.is_none() && out.canonical.is_none() && out.identifier.is_none() {
-            return Err(WARN_FHIR_CONTEXT_ITEM);
+            return Err(Warning::FhirContextItemInvalid);
         }
         Ok(out)
     }
 }
 
-fn non_empty_str(value: &Json) -> core::result::Result<String, &'static str> {
+fn non_empty_str(value: &Json) -> core::result::Result<String, Warning> {
     match value.as_str() {
         Some(s) if !s.is_empty() => Ok(s.to_owned()),
-        _ => Err(WARN_FHIR_CONTEXT_ITEM),
+        _ => Err(Warning::FhirContextItemInvalid),
     }
 }
-
-/// Warning: an item lacked `reference`, `canonical` and `identifier`, or one of its
-/// members had the wrong JSON type.
-pub const WARN_FHIR_CONTEXT_ITEM: &str =
-    "fhirContext item without a valid reference, canonical or identifier was skipped";
-/// Warning: an item had `role: ""` or a non-string role.
-pub const WARN_FHIR_CONTEXT_ROLE: &str = "fhirContext item with an empty role was skipped";
-/// Warning: `fhirContext` was not an array.
-pub const WARN_FHIR_CONTEXT_SHAPE: &str = "fhirContext is not an array and was ignored";
-/// Warning: `need_patient_banner` was not a boolean.
-pub const WARN_BANNER: &str = "need_patient_banner is not a boolean and was ignored";
-/// Warning: `smart_style_url`, `intent` or `tenant` was not a string.
-pub const WARN_STRING_MEMBER: &str =
-    "smart_style_url, intent or tenant is not a string and was ignored";
 
 /// The launch context of a token response (spec #49-#51).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -146,11 +133,11 @@ fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
     }
 }
 
-fn string_member(obj: &Json, name: &str, warnings: &mut Vec<&'static str>) -> Option<String> {
+fn string_member(obj: &Json, name: &str, warnings: &mut Vec<Warning>) -> Option<String> {
     match obj.opt_str(name) {
         Ok(s) => s.map(String::from),
         Err(_) => {
-            warnings.push(WARN_STRING_MEMBER);
+            warnings.push(Warning::ContextMemberNotString);
             None
         }
     }
@@ -162,7 +149,7 @@ impl LaunchContext {
     /// `encounter` that is not a string FHIR id fails with `TokenResponseInvalid`
     /// (field `patient` / `encounter`); other malformed members are dropped and a
     /// warning is pushed.
-    pub fn from_token_response(obj: &Json, warnings: &mut Vec<&'static str>) -> Result<Self> {
+    pub fn from_token_response(obj: &Json, warnings: &mut Vec<Warning>) -> Result<Self> {
         let patient = id_member(obj, "patient")?;
         let encounter = id_member(obj, "encounter")?;
         let mut fhir_context = Vec::new();
@@ -176,13 +163,13 @@ impl LaunchContext {
                     }
                 }
             }
-            Some(_) => warnings.push(WARN_FHIR_CONTEXT_SHAPE),
+            Some(_) => warnings.push(Warning::FhirContextNotArray),
         }
         let need_patient_banner = match obj.get("need_patient_banner") {
             None | Some(Json::Null) => None,
             Some(Json::Bool(b)) => Some(*b),
             Some(_) => {
-                warnings.push(WARN_BANNER);
+                warnings.push(Warning::BannerNotBoolean);
                 None
             }
         };
@@ -322,7 +309,7 @@ pub fn merge(previous: &LaunchContext, fresh: LaunchContext) -> LaunchContext {
 mod tests {
     use super::*;
 
-    fn ctx(json: &str) -> (Result<LaunchContext>, Vec<&'static str>) {
+    fn ctx(json: &str) -> (Result<LaunchContext>, Vec<Warning>) {
         let mut warnings = Vec::new();
         let r = LaunchContext::from_token_response(&Json::parse(json).unwrap(), &mut warnings);
         (r, warnings)
@@ -465,16 +452,20 @@ mod tests {
         assert_eq!(c.fhir_context.len(), 1);
         assert_eq!(c.fhir_context[0].reference.as_deref(), Some("Encounter/2"));
         assert_eq!(
-            w.iter().filter(|x| **x == WARN_FHIR_CONTEXT_ROLE).count(),
+            w.iter()
+                .filter(|x| **x == Warning::FhirContextRoleInvalid)
+                .count(),
             1
         );
         assert_eq!(
-            w.iter().filter(|x| **x == WARN_FHIR_CONTEXT_ITEM).count(),
+            w.iter()
+                .filter(|x| **x == Warning::FhirContextItemInvalid)
+                .count(),
             5
         );
         let (c, w) = ctx(r#"{"fhirContext":"Observation/1"}"#);
         assert!(c.unwrap().fhir_context.is_empty());
-        assert_eq!(w, [WARN_FHIR_CONTEXT_SHAPE]);
+        assert_eq!(w, [Warning::FhirContextNotArray]);
     }
 
     #[test]
@@ -495,7 +486,10 @@ mod tests {
         let (c, w) = ctx(r#"{"need_patient_banner":"yes","intent":1}"#);
         let c = c.unwrap();
         assert_eq!((c.need_patient_banner, c.intent), (None, None));
-        assert_eq!(w, [WARN_BANNER, WARN_STRING_MEMBER]);
+        assert_eq!(
+            w,
+            [Warning::BannerNotBoolean, Warning::ContextMemberNotString]
+        );
     }
 
     #[test]

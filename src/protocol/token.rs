@@ -21,6 +21,7 @@ use super::context::{self, LaunchContext};
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::url::form_encode;
+use super::warning::Warning;
 
 /// The `Content-Type` of every token, refresh and revocation request (RFC 6749 §4.1.3).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -116,20 +117,9 @@ pub struct TokenResponse {
     pub authorization_details: Option<Json>,
     /// Every member of the response, extensions included, in document order (spec #52).
     pub raw: Json,
-    /// Non-fatal deviations of the server, as fixed sentences.
-    pub warnings: Vec<&'static str>,
+    /// Non-fatal deviations of the server.
+    pub warnings: Vec<Warning>,
 }
-
-/// Warning: the response has no `scope` (spec #46).
-pub const WARN_SCOPE_MISSING: &str =
-    "token response has no scope: assuming the requested scopes were granted";
-/// Warning: a refresh response has no `expires_in`, which AL step 7 requires (spec #64).
-pub const WARN_REFRESH_EXPIRES_IN: &str = "refresh response has no expires_in";
-/// Warning: `refresh_token` was an empty string and was ignored.
-pub const WARN_EMPTY_REFRESH_TOKEN: &str = "refresh_token is empty and was ignored";
-/// Warning: `authorization_details` was not an array and was ignored.
-pub const WARN_AUTHORIZATION_DETAILS: &str =
-    "authorization_details is not an array and was ignored";
 
 struct Redacted<'a>(&'a Option<String>);
 
@@ -265,11 +255,11 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     };
     let scope = obj.opt_str("scope").map_err(|_| invalid("scope"))?;
     if scope.is_none() {
-        warnings.push(WARN_SCOPE_MISSING);
+        warnings.push(Warning::ScopeAbsent);
     }
     let refresh_token = match obj.opt_str("refresh_token") {
         Ok(Some("")) => {
-            warnings.push(WARN_EMPTY_REFRESH_TOKEN);
+            warnings.push(Warning::RefreshTokenEmpty);
             None
         }
         Ok(t) => t,
@@ -283,7 +273,7 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
         None | Some(Json::Null) => None,
         Some(d @ Json::Array(_)) => Some(d),
         Some(_) => {
-            warnings.push(WARN_AUTHORIZATION_DETAILS);
+            warnings.push(Warning::AuthorizationDetailsNotArray);
             None
         }
     };
@@ -308,12 +298,12 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
 const MAX_EXPIRES_IN: f64 = 315_360_000.0;
 
 /// [`process_token_response`] for a refresh (AL step 7): `expires_in` is required
-/// there, so its absence adds [`WARN_REFRESH_EXPIRES_IN`] (spec #64). Merge the result
+/// there, so its absence adds [`Warning::RefreshExpiresInAbsent`] (spec #64). Merge the result
 /// into the session with [`merge_refresh`].
 pub fn process_refresh_response(status: u16, body: &str) -> Result<TokenResponse> {
     let mut response = process_token_response(status, body)?;
     if response.expires_in.is_none() {
-        response.warnings.push(WARN_REFRESH_EXPIRES_IN);
+        response.warnings.push(Warning::RefreshExpiresInAbsent);
     }
     Ok(response)
 }
@@ -628,7 +618,7 @@ mod tests {
         let t =
             process_token_response(200, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap();
         assert_eq!(t.scope, None);
-        assert_eq!(t.warnings, [WARN_SCOPE_MISSING]);
+        assert_eq!(t.warnings, [Warning::ScopeAbsent]);
         assert_eq!(t.granted_scope("openid launch"), "openid launch");
         let narrower = process_token_response(
             200,
@@ -676,7 +666,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.authorization_details, None);
-        assert!(t.warnings.contains(&WARN_AUTHORIZATION_DETAILS));
+        assert!(t.warnings.contains(&Warning::AuthorizationDetailsNotArray));
     }
 
     #[test]
@@ -813,7 +803,7 @@ mod tests {
             r#"{"access_token":"a","token_type":"bearer","scope":"s"}"#,
         )
         .unwrap();
-        assert_eq!(t.warnings, [WARN_REFRESH_EXPIRES_IN]);
+        assert_eq!(t.warnings, [Warning::RefreshExpiresInAbsent]);
     }
 
     #[test]
