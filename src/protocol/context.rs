@@ -287,22 +287,16 @@ pub fn require_context(requested_scopes: &str, ctx: &LaunchContext) -> Result<()
 
 /// Merges the context of a refresh response into the session's (AL step 7, spec #64):
 /// every member the refresh sent replaces the old one; the rest is kept.
-pub fn merge(previous: &LaunchContext, fresh: LaunchContext) -> LaunchContext {
-    LaunchContext {
-        patient: fresh.patient.or_else(|| previous.patient.clone()),
-        encounter: fresh.encounter.or_else(|| previous.encounter.clone()),
-        fhir_context: if fresh.fhir_context.is_empty() {
-            previous.fhir_context.clone()
-        } else {
-            fresh.fhir_context
-        },
-        need_patient_banner: fresh.need_patient_banner.or(previous.need_patient_banner),
-        smart_style_url: fresh
-            .smart_style_url
-            .or_else(|| previous.smart_style_url.clone()),
-        intent: fresh.intent.or_else(|| previous.intent.clone()),
-        tenant: fresh.tenant.or_else(|| previous.tenant.clone()),
+pub fn merge(ctx: &mut LaunchContext, fresh: LaunchContext) {
+    ctx.patient = fresh.patient.or(ctx.patient.take());
+    ctx.encounter = fresh.encounter.or(ctx.encounter.take());
+    if !fresh.fhir_context.is_empty() {
+        ctx.fhir_context = fresh.fhir_context;
     }
+    ctx.need_patient_banner = fresh.need_patient_banner.or(ctx.need_patient_banner);
+    ctx.smart_style_url = fresh.smart_style_url.or(ctx.smart_style_url.take());
+    ctx.intent = fresh.intent.or(ctx.intent.take());
+    ctx.tenant = fresh.tenant.or(ctx.tenant.take());
 }
 
 #[cfg(test)]
@@ -534,7 +528,8 @@ mod tests {
         );
         let old = old.unwrap();
         let (fresh, _) = ctx(r#"{"encounter":"e2"}"#);
-        let merged = merge(&old, fresh.unwrap());
+        let mut merged = old.clone();
+        merge(&mut merged, fresh.unwrap());
         assert_eq!(merged.patient.as_deref(), Some("p1"));
         assert_eq!(merged.encounter.as_deref(), Some("e2"));
         assert_eq!(merged.fhir_context, old.fhir_context);

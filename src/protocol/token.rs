@@ -345,30 +345,34 @@ pub fn expires_at_ms(expires_in: Option<u64>, now_ms: u64) -> Option<u64> {
 /// (the old one must then be discarded); the id token only when one arrived; launch
 /// context and `authorization_details` are kept unless new values came. `raw` is the
 /// old members overlaid with the new ones.
-pub fn merge_refresh(previous: &TokenResponse, fresh: TokenResponse) -> TokenResponse {
-    let mut raw: Vec<(String, Json)> = previous.raw.as_object().unwrap_or_default().to_vec();
-    for (key, value) in fresh.raw.as_object().unwrap_or_default() {
-        match raw.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value.clone(),
-            None => raw.push((key.clone(), value.clone())),
+///
+/// In place, and `fresh` by value: every member moves, so no string or JSON value of
+/// either response is copied.
+pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
+    let mut raw = match core::mem::replace(&mut tokens.raw, Json::Null) {
+        Json::Object(members) => members,
+        _ => Vec::new(),
+    };
+    if let Json::Object(members) = fresh.raw {
+        for (key, value) in members {
+            match raw.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => raw.push((key, value)),
+            }
         }
     }
-    TokenResponse {
-        access_token: fresh.access_token,
-        token_type: fresh.token_type,
-        expires_in: fresh.expires_in,
-        scope: fresh.scope.or_else(|| previous.scope.clone()),
-        refresh_token: fresh
-            .refresh_token
-            .or_else(|| previous.refresh_token.clone()),
-        id_token: fresh.id_token.or_else(|| previous.id_token.clone()),
-        context: context::merge(&previous.context, fresh.context),
-        authorization_details: fresh
-            .authorization_details
-            .or_else(|| previous.authorization_details.clone()),
-        raw: Json::Object(raw),
-        warnings: fresh.warnings,
-    }
+    tokens.raw = Json::Object(raw);
+    tokens.access_token = fresh.access_token;
+    tokens.token_type = fresh.token_type;
+    tokens.expires_in = fresh.expires_in;
+    tokens.scope = fresh.scope.or(tokens.scope.take());
+    tokens.refresh_token = fresh.refresh_token.or(tokens.refresh_token.take());
+    tokens.id_token = fresh.id_token.or(tokens.id_token.take());
+    context::merge(&mut tokens.context, fresh.context);
+    tokens.authorization_details = fresh
+        .authorization_details
+        .or(tokens.authorization_details.take());
+    tokens.warnings = fresh.warnings;
 }
 
 #[cfg(test)]
@@ -767,7 +771,8 @@ mod tests {
             r#"{"access_token":"a2","token_type":"Bearer","expires_in":600,"scope":"patient/*.rs"}"#,
         )
         .unwrap();
-        let merged = merge_refresh(&first, fresh);
+        let mut merged = first;
+        merge_refresh(&mut merged, fresh);
         assert_eq!(merged.access_token, "a2");
         assert_eq!(merged.expires_in, Some(600));
         assert_eq!(merged.scope.as_deref(), Some("patient/*.rs"));
@@ -786,7 +791,7 @@ mod tests {
                 "refresh_token":"r2","patient":"p2"}"#,
         )
         .unwrap();
-        let merged = merge_refresh(&merged, rotated);
+        merge_refresh(&mut merged, rotated);
         assert_eq!(merged.refresh_token.as_deref(), Some("r2"));
         assert_eq!(
             merged.raw.get("refresh_token").and_then(Json::as_str),
