@@ -2,29 +2,29 @@
 //! OperationOutcome (spec #58).
 
 use super::json::Json;
-use super::text::sub;
+use super::text::{find, sub};
 use crate::prelude::*;
 
 /// The `error` attribute of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3),
 /// e.g. `invalid_token` or `insufficient_scope`.
 pub fn bearer_error(www_authenticate: &str) -> Option<String> {
-    let rest = www_authenticate.trim_start();
-    let scheme_end = rest.find(' ').unwrap_or(rest.len());
+    let rest = trim_start(www_authenticate);
+    let scheme_end = find(rest, b" ").unwrap_or(rest.len());
     if !sub(rest, ..scheme_end).eq_ignore_ascii_case("bearer") {
         return None;
     }
     let mut params = sub(rest, scheme_end..);
-    while let Some(eq) = params.find('=') {
-        let name = sub(params, ..eq).trim().trim_start_matches(',').trim();
-        let after = sub(params, eq + 1..).trim_start();
+    while let Some(eq) = find(params, b"=") {
+        let name = trim(skip_commas(trim(sub(params, ..eq))));
+        let after = trim_start(sub(params, eq + 1..));
         let (value, remainder) = match after.strip_prefix('"') {
             Some(quoted) => {
-                let end = quoted.find('"')?;
+                let end = find(quoted, b"\"")?;
                 (sub(quoted, ..end), sub(quoted, end + 1..))
             }
             None => {
-                let end = after.find(',').unwrap_or(after.len());
-                (sub(after, ..end).trim(), sub(after, end..))
+                let end = find(after, b",").unwrap_or(after.len());
+                (trim(sub(after, ..end)), sub(after, end..))
             }
         };
         if name.eq_ignore_ascii_case("error") {
@@ -33,6 +33,42 @@ pub fn bearer_error(www_authenticate: &str) -> Option<String> {
         params = remainder;
     }
     None
+}
+
+// `str::trim` and friends, for a header value. Why not those: `char::is_whitespace`
+// brings core's UTF-8 decoding char searchers (~1 KB of wasm). A header value is a
+// ByteString (U+0000 to U+00FF), and there the whitespace chars are U+0009 to U+000D,
+// U+0020, U+0085 and U+00A0, matched here by their UTF-8 bytes (the test checks every
+// char of that range against `str::trim`).
+
+fn trim(s: &str) -> &str {
+    trim_end(trim_start(s))
+}
+
+fn trim_start(mut s: &str) -> &str {
+    loop {
+        s = match s.as_bytes() {
+            [b'\t'..=b'\r' | b' ', ..] => sub(s, 1..),
+            [0xc2, 0x85 | 0xa0, ..] => sub(s, 2..),
+            _ => return s,
+        }
+    }
+}
+
+fn trim_end(mut s: &str) -> &str {
+    loop {
+        s = match s.as_bytes() {
+            [.., b'\t'..=b'\r' | b' '] => sub(s, ..s.len() - 1),
+            [.., 0xc2, 0x85 | 0xa0] => sub(s, ..s.len() - 2),
+            _ => return s,
+        }
+    }
+}
+
+/// `s.trim_start_matches(',')`.
+fn skip_commas(s: &str) -> &str {
+    let start = s.bytes().position(|b| b != b',').unwrap_or(s.len());
+    sub(s, start..)
 }
 
 /// The human text of an OperationOutcome body: each issue's `details.text` or
@@ -81,6 +117,24 @@ mod tests {
         );
         assert_eq!(bearer_error(r#"Bearer realm="a,error=b""#), None);
         assert_eq!(bearer_error(r#"Bearer error="unterminated"#), None);
+        assert_eq!(
+            bearer_error("\u{a0} Bearer realm=x ,, error =\t\u{85}invalid_token\u{a0}, x=y")
+                .as_deref(),
+            Some("invalid_token")
+        );
+    }
+
+    #[test]
+    fn header_trim_is_str_trim_on_byte_strings() {
+        // spec #58: the byte-wise trims read a header value as str::trim would
+        for c in (0u32..=0xff).filter_map(char::from_u32) {
+            for s in [format!("{c}a{c}"), format!("{c}{c}"), format!("a{c}{c}b")] {
+                assert_eq!(trim(&s), s.trim(), "{:?}", c);
+                assert_eq!(trim_start(&s), s.trim_start(), "{:?}", c);
+                assert_eq!(trim_end(&s), s.trim_end(), "{:?}", c);
+            }
+        }
+        assert_eq!(skip_commas(",,a,"), ",,a,".trim_start_matches(','));
     }
 
     #[test]
