@@ -200,13 +200,13 @@ pub fn push_json_string(out: &mut String, s: &str) {
     // Run by run: every byte escaped is ASCII, so the runs between them are on char
     // boundaries (`chars()` would bring UTF-8 decoding).
     let mut rest = s;
-    while let Some(i) = rest
+    while let Some((i, b)) = rest
         .bytes()
-        .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+        .enumerate()
+        .find(|&(_, b)| b == b'"' || b == b'\\' || b < 0x20)
     {
         let (run, tail) = super::text::split_at(rest, i);
         out.push_str(run);
-        let b = tail.as_bytes()[0];
         match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -280,6 +280,12 @@ impl<'a> Parser<'a> {
         Stop
     }
 
+    /// The bytes not read yet. `get`, not `[self.pos..]`: `pos` never passes the end,
+    /// but indexing would keep a panic path in the wasm all the same.
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -291,7 +297,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_literal(&mut self, literal: &'static [u8], value: Json) -> Step<Json> {
-        if self.bytes[self.pos..].starts_with(literal) {
+        if self.rest().starts_with(literal) {
             self.pos += literal.len();
             Ok(value)
         } else {
@@ -510,7 +516,7 @@ impl<'a> Parser<'a> {
     fn unicode_escape(&mut self) -> Step<char> {
         let first = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&first) {
-            if !self.bytes[self.pos..].starts_with(b"\\u") {
+            if !self.rest().starts_with(b"\\u") {
                 return Err(self.fail(Reason::UnpairedSurrogate));
             }
             self.pos += 2;
