@@ -10,16 +10,25 @@ use crate::prelude::*;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// `bytes.chunks(n)`, whose `split_at` keeps a panic path (and its message) in the wasm.
+fn chunks(bytes: &[u8], n: usize) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    core::iter::from_fn(move || {
+        let (chunk, tail) = rest.split_at_checked(n).unwrap_or((rest, &[]));
+        rest = tail;
+        (!chunk.is_empty()).then_some(chunk)
+    })
+}
+
 /// Encodes `bytes` as base64url without padding.
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+    for chunk in chunks(bytes, 3) {
+        // The chunk's bytes, big-endian, in the top 24 bits (absent bytes are zero).
+        let mut n = 0;
+        for (i, &b) in chunk.iter().enumerate() {
+            n |= u32::from(b) << (16 - 8 * i);
+        }
         // 1 byte gives 2 symbols, 2 give 3, 3 give 4.
         for i in 0..=chunk.len() {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -45,7 +54,7 @@ fn value(symbol: u8) -> Option<u32> {
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let symbols = text.as_bytes();
     let mut out = Vec::with_capacity(symbols.len() / 4 * 3 + 2);
-    for chunk in symbols.chunks(4) {
+    for chunk in chunks(symbols, 4) {
         if chunk.len() == 1 {
             return None;
         }

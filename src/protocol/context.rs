@@ -13,6 +13,7 @@
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::scopes::launch_types;
+use super::warning::Warning;
 use crate::prelude::*;
 
 /// One `fhirContext` item, whatever the version that produced it (spec #50):
@@ -49,7 +50,7 @@ impl FhirContextItem {
     }
 
     /// Parses one item; `Err(warning)` says why it is skipped.
-    pub(crate) fn parse(item: &Json) -> core::result::Result<Self, &'static str> {
+    pub(crate) fn parse(item: &Json) -> core::result::Result<Self, Warning> {
         let members = match item {
             Json::String(s) if !s.is_empty() => {
                 return Ok(FhirContextItem {
@@ -62,7 +63,7 @@ impl FhirContextItem {
                 })
             }
             Json::Object(members) => members,
-            _ => return Err(WARN_FHIR_CONTEXT_ITEM),
+            _ => return Err(Warning::FhirContextItemInvalid),
         };
         let mut out = FhirContextItem {
             reference: None,
@@ -79,43 +80,29 @@ impl FhirContextItem {
                 "type" => out.resource_type = Some(non_empty_str(value)?),
                 "identifier" => match value {
                     Json::Object(_) => out.identifier = Some(value.clone()),
-                    _ => return Err(WARN_FHIR_CONTEXT_ITEM),
+                    _ => return Err(Warning::FhirContextItemInvalid),
                 },
                 "role" => match value.as_str() {
-                    Some("") => return Err(WARN_FHIR_CONTEXT_ROLE),
+                    Some("") => return Err(Warning::FhirContextRoleInvalid),
                     Some(role) => out.role = role.to_owned(),
-                    None => return Err(WARN_FHIR_CONTEXT_ROLE),
+                    None => return Err(Warning::FhirContextRoleInvalid),
                 },
                 _ => out.extra.push((key.clone(), value.clone())),
             }
         }
         if out.reference.is_none() && out.canonical.is_none() && out.identifier.is_none() {
-            return Err(WARN_FHIR_CONTEXT_ITEM);
+            return Err(Warning::FhirContextItemInvalid);
         }
         Ok(out)
     }
 }
 
-fn non_empty_str(value: &Json) -> core::result::Result<String, &'static str> {
+fn non_empty_str(value: &Json) -> core::result::Result<String, Warning> {
     match value.as_str() {
         Some(s) if !s.is_empty() => Ok(s.to_owned()),
-        _ => Err(WARN_FHIR_CONTEXT_ITEM),
+        _ => Err(Warning::FhirContextItemInvalid),
     }
 }
-
-/// Warning: an item lacked `reference`, `canonical` and `identifier`, or one of its
-/// members had the wrong JSON type.
-pub const WARN_FHIR_CONTEXT_ITEM: &str =
-    "fhirContext item without a valid reference, canonical or identifier was skipped";
-/// Warning: an item had `role: ""` or a non-string role.
-pub const WARN_FHIR_CONTEXT_ROLE: &str = "fhirContext item with an empty role was skipped";
-/// Warning: `fhirContext` was not an array.
-pub const WARN_FHIR_CONTEXT_SHAPE: &str = "fhirContext is not an array and was ignored";
-/// Warning: `need_patient_banner` was not a boolean.
-pub const WARN_BANNER: &str = "need_patient_banner is not a boolean and was ignored";
-/// Warning: `smart_style_url`, `intent` or `tenant` was not a string.
-pub const WARN_STRING_MEMBER: &str =
-    "smart_style_url, intent or tenant is not a string and was ignored";
 
 /// The launch context of a token response (spec #49-#51).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -146,11 +133,11 @@ fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
     }
 }
 
-fn string_member(obj: &Json, name: &str, warnings: &mut Vec<&'static str>) -> Option<String> {
+fn string_member(obj: &Json, name: &str, warnings: &mut Vec<Warning>) -> Option<String> {
     match obj.opt_str(name) {
         Ok(s) => s.map(String::from),
         Err(_) => {
-            warnings.push(WARN_STRING_MEMBER);
+            warnings.push(Warning::ContextMemberNotString);
             None
         }
     }
@@ -162,7 +149,7 @@ impl LaunchContext {
     /// `encounter` that is not a string FHIR id fails with `TokenResponseInvalid`
     /// (field `patient` / `encounter`); other malformed members are dropped and a
     /// warning is pushed.
-    pub fn from_token_response(obj: &Json, warnings: &mut Vec<&'static str>) -> Result<Self> {
+    pub fn from_token_response(obj: &Json, warnings: &mut Vec<Warning>) -> Result<Self> {
         let patient = id_member(obj, "patient")?;
         let encounter = id_member(obj, "encounter")?;
         let mut fhir_context = Vec::new();
@@ -176,13 +163,13 @@ impl LaunchContext {
                     }
                 }
             }
-            Some(_) => warnings.push(WARN_FHIR_CONTEXT_SHAPE),
+            Some(_) => warnings.push(Warning::FhirContextNotArray),
         }
         let need_patient_banner = match obj.get("need_patient_banner") {
             None | Some(Json::Null) => None,
             Some(Json::Bool(b)) => Some(*b),
             Some(_) => {
-                warnings.push(WARN_BANNER);
+                warnings.push(Warning::BannerNotBoolean);
                 None
             }
         };
@@ -300,29 +287,23 @@ pub fn require_context(requested_scopes: &str, ctx: &LaunchContext) -> Result<()
 
 /// Merges the context of a refresh response into the session's (AL step 7, spec #64):
 /// every member the refresh sent replaces the old one; the rest is kept.
-pub fn merge(previous: &LaunchContext, fresh: LaunchContext) -> LaunchContext {
-    LaunchContext {
-        patient: fresh.patient.or_else(|| previous.patient.clone()),
-        encounter: fresh.encounter.or_else(|| previous.encounter.clone()),
-        fhir_context: if fresh.fhir_context.is_empty() {
-            previous.fhir_context.clone()
-        } else {
-            fresh.fhir_context
-        },
-        need_patient_banner: fresh.need_patient_banner.or(previous.need_patient_banner),
-        smart_style_url: fresh
-            .smart_style_url
-            .or_else(|| previous.smart_style_url.clone()),
-        intent: fresh.intent.or_else(|| previous.intent.clone()),
-        tenant: fresh.tenant.or_else(|| previous.tenant.clone()),
+pub fn merge(ctx: &mut LaunchContext, fresh: LaunchContext) {
+    ctx.patient = fresh.patient.or(ctx.patient.take());
+    ctx.encounter = fresh.encounter.or(ctx.encounter.take());
+    if !fresh.fhir_context.is_empty() {
+        ctx.fhir_context = fresh.fhir_context;
     }
+    ctx.need_patient_banner = fresh.need_patient_banner.or(ctx.need_patient_banner);
+    ctx.smart_style_url = fresh.smart_style_url.or(ctx.smart_style_url.take());
+    ctx.intent = fresh.intent.or(ctx.intent.take());
+    ctx.tenant = fresh.tenant.or(ctx.tenant.take());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ctx(json: &str) -> (Result<LaunchContext>, Vec<&'static str>) {
+    fn ctx(json: &str) -> (Result<LaunchContext>, Vec<Warning>) {
         let mut warnings = Vec::new();
         let r = LaunchContext::from_token_response(&Json::parse(json).unwrap(), &mut warnings);
         (r, warnings)
@@ -465,16 +446,20 @@ mod tests {
         assert_eq!(c.fhir_context.len(), 1);
         assert_eq!(c.fhir_context[0].reference.as_deref(), Some("Encounter/2"));
         assert_eq!(
-            w.iter().filter(|x| **x == WARN_FHIR_CONTEXT_ROLE).count(),
+            w.iter()
+                .filter(|x| **x == Warning::FhirContextRoleInvalid)
+                .count(),
             1
         );
         assert_eq!(
-            w.iter().filter(|x| **x == WARN_FHIR_CONTEXT_ITEM).count(),
+            w.iter()
+                .filter(|x| **x == Warning::FhirContextItemInvalid)
+                .count(),
             5
         );
         let (c, w) = ctx(r#"{"fhirContext":"Observation/1"}"#);
         assert!(c.unwrap().fhir_context.is_empty());
-        assert_eq!(w, [WARN_FHIR_CONTEXT_SHAPE]);
+        assert_eq!(w, [Warning::FhirContextNotArray]);
     }
 
     #[test]
@@ -495,7 +480,10 @@ mod tests {
         let (c, w) = ctx(r#"{"need_patient_banner":"yes","intent":1}"#);
         let c = c.unwrap();
         assert_eq!((c.need_patient_banner, c.intent), (None, None));
-        assert_eq!(w, [WARN_BANNER, WARN_STRING_MEMBER]);
+        assert_eq!(
+            w,
+            [Warning::BannerNotBoolean, Warning::ContextMemberNotString]
+        );
     }
 
     #[test]
@@ -540,7 +528,8 @@ mod tests {
         );
         let old = old.unwrap();
         let (fresh, _) = ctx(r#"{"encounter":"e2"}"#);
-        let merged = merge(&old, fresh.unwrap());
+        let mut merged = old.clone();
+        merge(&mut merged, fresh.unwrap());
         assert_eq!(merged.patient.as_deref(), Some("p1"));
         assert_eq!(merged.encounter.as_deref(), Some("e2"));
         assert_eq!(merged.fhir_context, old.fhir_context);

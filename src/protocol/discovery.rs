@@ -21,6 +21,7 @@
 use super::error::{Error, ErrorCode, Result};
 use super::json::{strings, Json};
 use super::url::{is_https_or_local, resolve, strip_trailing_slash, Url};
+use super::warning::Warning;
 use crate::prelude::*;
 
 /// Where the SMART configuration lives, relative to the FHIR base.
@@ -64,7 +65,7 @@ pub struct SmartConfiguration {
     pub scopes_supported: Option<Vec<String>>,
     pub response_types_supported: Option<Vec<String>>,
     /// The server's harmless deviations, for the app's console (never secrets).
-    pub warnings: Vec<&'static str>,
+    pub warnings: Vec<Warning>,
     /// Read from a v1 CapabilityStatement: no capabilities, PKCE support unknown (the
     /// client still sends S256, spec #10).
     pub legacy: bool,
@@ -186,17 +187,14 @@ fn opt_str<'a>(doc: &'a Json, field: &'static str) -> Result<Option<&'a str>> {
 fn opt_strings<'a>(
     doc: &'a Json,
     field: &'static str,
-    warnings: &mut Vec<&'static str>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Option<&'a [Json]>> {
     match doc.get(field) {
         None | Some(Json::Null) => Ok(None),
         Some(v) => {
             let items = v.as_array().ok_or_else(|| invalid(field))?;
             if !items.iter().all(|i| i.as_str().is_some()) {
-                push_warning(
-                    warnings,
-                    "a discovery array holds non-string items; they were ignored",
-                );
+                push_warning(warnings, Warning::NonStringItems);
             }
             Ok(Some(items))
         }
@@ -226,10 +224,10 @@ fn opt_endpoint(
 fn display_only(
     doc: &Json,
     field: &'static str,
-    w: &'static str,
+    w: Warning,
     fhir_base: &str,
     opts: &DiscoveryOptions,
-    warnings: &mut Vec<&'static str>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Option<String>> {
     Ok(match opt_str(doc, field)? {
         Some(v) => match endpoint(v, field, fhir_base, opts) {
@@ -265,7 +263,7 @@ fn empty_config(legacy: bool) -> SmartConfiguration {
     }
 }
 
-fn push_warning(warnings: &mut Vec<&'static str>, w: &'static str) {
+fn push_warning(warnings: &mut Vec<Warning>, w: Warning) {
     if !warnings.contains(&w) {
         warnings.push(w);
     }
@@ -346,7 +344,7 @@ pub fn process_discovery_response(
     config.management_endpoint = display_only(
         &doc,
         "management_endpoint",
-        "management_endpoint is not a usable https URL; ignored",
+        Warning::ManagementEndpointUnusable,
         fhir_base,
         opts,
         warnings,
@@ -354,7 +352,7 @@ pub fn process_discovery_response(
     config.introspection_endpoint = display_only(
         &doc,
         "introspection_endpoint",
-        "introspection_endpoint is not a usable https URL; ignored",
+        Warning::IntrospectionEndpointUnusable,
         fhir_base,
         opts,
         warnings,
@@ -369,10 +367,7 @@ pub fn process_discovery_response(
         );
     }
     if has_string(methods, "plain") {
-        push_warning(
-            warnings,
-            "code_challenge_methods_supported lists plain (servers SHALL NOT); S256 is used",
-        );
+        push_warning(warnings, Warning::PlainPkceListed);
     }
 
     let grant_types = opt_strings(&doc, "grant_types_supported", warnings)?;
@@ -381,16 +376,13 @@ pub fn process_discovery_response(
             return Err(Error::new(ErrorCode::UnsupportedServer).field("grant_types_supported"));
         }
         Some(_) => {}
-        None => push_warning(
-            warnings,
-            "grant_types_supported is absent; authorization_code is assumed",
-        ),
+        None => push_warning(warnings, Warning::GrantTypesAbsent),
     }
     let scopes = opt_strings(&doc, "scopes_supported", warnings)?;
     let response_types = opt_strings(&doc, "response_types_supported", warnings)?;
     if let Some(r) = response_types {
         if !has_string(r, "code") {
-            push_warning(warnings, "response_types_supported lacks code");
+            push_warning(warnings, Warning::ResponseTypesLackCode);
         }
     }
 
@@ -400,13 +392,10 @@ pub fn process_discovery_response(
     config.scopes_supported = scopes.map(strings);
     config.response_types_supported = response_types.map(strings);
     if !config.has_capability("client-public") {
-        push_warning(&mut config.warnings, "capabilities lack client-public");
+        push_warning(&mut config.warnings, Warning::ClientPublicAbsent);
     }
     if config.has_capability("sso-openid-connect") && config.issuer.is_none() {
-        push_warning(
-            &mut config.warnings,
-            "sso-openid-connect without issuer; id_token checks will fail",
-        );
+        push_warning(&mut config.warnings, Warning::SsoWithoutIssuer);
     }
     Ok(config)
 }
@@ -459,15 +448,11 @@ pub fn process_capability_statement(
     if let Some(v) = value("revoke") {
         config.revocation_endpoint = Some(endpoint(v, "revocation_endpoint", fhir_base, opts)?);
     }
-    config
-        .warnings
-        .push("legacy CapabilityStatement discovery: PKCE support is not advertised");
+    config.warnings.push(Warning::LegacyPkceUnadvertised);
     if let Some(v) = value("manage") {
         config.management_endpoint = endpoint(v, "management_endpoint", fhir_base, opts).ok();
         if config.management_endpoint.is_none() {
-            config
-                .warnings
-                .push("management_endpoint is not a usable https URL; ignored");
+            config.warnings.push(Warning::ManagementEndpointUnusable);
         }
     }
     Ok(config)
@@ -659,7 +644,7 @@ mod tests {
             Some("[\"plain\", \"S256\"]"),
         ))
         .unwrap();
-        assert!(c.warnings.iter().any(|w| w.contains("plain")));
+        assert!(c.warnings.contains(&Warning::PlainPkceListed));
     }
 
     #[test]
@@ -707,7 +692,7 @@ mod tests {
         // display-only endpoints are dropped with a warning, not fatal
         let c = process(&with("management_endpoint", Some("\"http://h/manage\""))).unwrap();
         assert_eq!(c.management_endpoint, None);
-        assert!(!c.warnings.is_empty());
+        assert_eq!(c.warnings, [Warning::ManagementEndpointUnusable]);
     }
 
     #[test]
@@ -722,10 +707,7 @@ mod tests {
         );
         let c = process(&with("grant_types_supported", None)).unwrap();
         assert_eq!(c.grant_types_supported, None);
-        assert!(c
-            .warnings
-            .iter()
-            .any(|w| w.contains("grant_types_supported")));
+        assert!(c.warnings.contains(&Warning::GrantTypesAbsent));
     }
 
     #[test]
@@ -733,11 +715,11 @@ mod tests {
         // spec #7
         let c = process(&with("capabilities", Some("[\"launch-ehr\", 7, null]"))).unwrap();
         assert_eq!(c.capabilities, ["launch-ehr"]);
-        assert!(c.warnings.iter().any(|w| w.contains("non-string")));
-        assert!(c.warnings.iter().any(|w| w.contains("client-public")));
+        assert!(c.warnings.contains(&Warning::NonStringItems));
+        assert!(c.warnings.contains(&Warning::ClientPublicAbsent));
         let c = process(&with("issuer", Some("null"))).unwrap();
         assert_eq!(c.issuer, None);
-        assert!(c.warnings.iter().any(|w| w.contains("sso-openid-connect")));
+        assert!(c.warnings.contains(&Warning::SsoWithoutIssuer));
     }
 
     #[test]

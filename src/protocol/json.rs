@@ -28,7 +28,48 @@ pub enum Json {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonError {
     pub offset: usize,
-    pub reason: &'static str,
+    pub reason: Reason,
+}
+
+/// Why a document failed to parse. A tag, not a sentence: every caller in the wasm
+/// maps a parse failure to its own error and drops this, so text here would be bytes
+/// nobody reads; `Debug` names it natively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Non-whitespace after the document.
+    TrailingCharacters,
+    /// A value that starts like `true`, `false` or `null` and is not one.
+    InvalidLiteral,
+    /// Arrays and objects nested deeper than the parser allows.
+    NestingTooDeep,
+    /// The text ended inside a value.
+    UnexpectedEnd,
+    /// A byte that cannot start a value.
+    UnexpectedCharacter,
+    /// An object member that does not start with a string.
+    ExpectedMemberName,
+    /// A member name not followed by `:`.
+    ExpectedColon,
+    /// An object member not followed by `,` or `}`.
+    ExpectedCommaOrBrace,
+    /// An array item not followed by `,` or `]`.
+    ExpectedCommaOrBracket,
+    /// A number that is not finite as an `f64`.
+    NumberOutOfRange,
+    /// A number that breaks the RFC 8259 grammar.
+    InvalidNumber,
+    /// A string run off a char boundary (unreachable from a `str` input).
+    InvalidUtf8,
+    /// A string without its closing quote.
+    UnterminatedString,
+    /// A backslash escape RFC 8259 does not define.
+    InvalidEscape,
+    /// A `\u` escape without four hex digits.
+    InvalidUnicodeEscape,
+    /// A `\u` escape of a lone UTF-16 surrogate.
+    UnpairedSurrogate,
+    /// An unescaped control character (below U+0020) in a string.
+    ControlCharacter,
 }
 
 impl Json {
@@ -41,7 +82,7 @@ impl Json {
             if p.pos == p.bytes.len() {
                 Ok(value)
             } else {
-                Err(p.fail("trailing characters"))
+                Err(p.fail(Reason::TrailingCharacters))
             }
         });
         value.map_err(|Stop| p.error)
@@ -159,13 +200,13 @@ pub fn push_json_string(out: &mut String, s: &str) {
     // Run by run: every byte escaped is ASCII, so the runs between them are on char
     // boundaries (`chars()` would bring UTF-8 decoding).
     let mut rest = s;
-    while let Some(i) = rest
+    while let Some((i, b)) = rest
         .bytes()
-        .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+        .enumerate()
+        .find(|&(_, b)| b == b'"' || b == b'\\' || b < 0x20)
     {
         let (run, tail) = super::text::split_at(rest, i);
         out.push_str(run);
-        let b = tail.as_bytes()[0];
         match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -221,21 +262,28 @@ impl<'a> Parser<'a> {
             text,
             bytes: text.as_bytes(),
             pos: 0,
+            // Never read: `fail` sets it before a `Stop` reaches `Json::parse`.
             error: JsonError {
                 offset: 0,
-                reason: "",
+                reason: Reason::UnexpectedEnd,
             },
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn fail(&mut self, reason: &'static str) -> Stop {
+    fn fail(&mut self, reason: Reason) -> Stop {
         self.error = JsonError {
             offset: self.pos,
             reason,
         };
         Stop
+    }
+
+    /// The bytes not read yet. `get`, not `[self.pos..]`: `pos` never passes the end,
+    /// but indexing would keep a panic path in the wasm all the same.
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
     }
 
     fn peek(&self) -> Option<u8> {
@@ -249,20 +297,20 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_literal(&mut self, literal: &'static [u8], value: Json) -> Step<Json> {
-        if self.bytes[self.pos..].starts_with(literal) {
+        if self.rest().starts_with(literal) {
             self.pos += literal.len();
             Ok(value)
         } else {
-            Err(self.fail("invalid literal"))
+            Err(self.fail(Reason::InvalidLiteral))
         }
     }
 
     fn value(&mut self, depth: usize) -> Step<Json> {
         if depth > MAX_DEPTH {
-            return Err(self.fail("nesting too deep"));
+            return Err(self.fail(Reason::NestingTooDeep));
         }
         match self.peek() {
-            None => Err(self.fail("unexpected end")),
+            None => Err(self.fail(Reason::UnexpectedEnd)),
             Some(b'n') => self.expect_literal(b"null", Json::Null),
             Some(b't') => self.expect_literal(b"true", Json::Bool(true)),
             Some(b'f') => self.expect_literal(b"false", Json::Bool(false)),
@@ -270,7 +318,7 @@ impl<'a> Parser<'a> {
             Some(b'[') => self.container(depth, false),
             Some(b'{') => self.container(depth, true),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.fail("unexpected character")),
+            Some(_) => Err(self.fail(Reason::UnexpectedCharacter)),
         }
     }
 
@@ -287,12 +335,12 @@ impl<'a> Parser<'a> {
                 self.skip_ws();
                 let key = if object {
                     if self.peek() != Some(b'"') {
-                        return Err(self.fail("expected a member name"));
+                        return Err(self.fail(Reason::ExpectedMemberName));
                     }
                     let key = self.string()?;
                     self.skip_ws();
                     if !self.eat(b':') {
-                        return Err(self.fail("expected ':'"));
+                        return Err(self.fail(Reason::ExpectedColon));
                     }
                     self.skip_ws();
                     Some(key)
@@ -310,9 +358,9 @@ impl<'a> Parser<'a> {
                 }
                 if !self.eat(b',') {
                     return Err(self.fail(if object {
-                        "expected ',' or '}'"
+                        Reason::ExpectedCommaOrBrace
                     } else {
-                        "expected ',' or ']'"
+                        Reason::ExpectedCommaOrBracket
                     }));
                 }
             }
@@ -329,7 +377,7 @@ impl<'a> Parser<'a> {
         // back: refuse it (RFC 8259 §6 lets a reader limit the range). Found by fuzzing.
         match self.scan_number()? {
             n if n.is_finite() => Ok(Json::Number(n)),
-            _ => Err(self.fail("number out of range")),
+            _ => Err(self.fail(Reason::NumberOutOfRange)),
         }
     }
 
@@ -342,11 +390,11 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => self.digits(&mut mantissa, &mut exponent, false),
-            _ => return Err(self.fail("invalid number")),
+            _ => return Err(self.fail(Reason::InvalidNumber)),
         }
         if self.eat(b'.') {
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.fail("invalid number"));
+                return Err(self.fail(Reason::InvalidNumber));
             }
             self.digits(&mut mantissa, &mut exponent, true);
         }
@@ -357,7 +405,7 @@ impl<'a> Parser<'a> {
                 self.eat(b'+');
             }
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.fail("invalid number"));
+                return Err(self.fail(Reason::InvalidNumber));
             }
             let mut explicit: i64 = 0;
             while let Some(d) = self.digit() {
@@ -415,11 +463,11 @@ impl<'a> Parser<'a> {
             // The input is a `str` and a run ends at an ASCII byte (or the end), so this
             // slice is always on char boundaries; no UTF-8 validation is needed.
             let Some(run) = self.text.get(run_start..self.pos) else {
-                return Err(self.fail("invalid UTF-8"));
+                return Err(self.fail(Reason::InvalidUtf8));
             };
             out.push_str(run);
             match self.peek() {
-                None => return Err(self.fail("unterminated string")),
+                None => return Err(self.fail(Reason::UnterminatedString)),
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(out);
@@ -427,7 +475,7 @@ impl<'a> Parser<'a> {
                 Some(b'\\') => {
                     self.pos += 1;
                     let Some(escaped) = self.peek() else {
-                        return Err(self.fail("unterminated string"));
+                        return Err(self.fail(Reason::UnterminatedString));
                     };
                     self.pos += 1;
                     match escaped {
@@ -440,10 +488,10 @@ impl<'a> Parser<'a> {
                         b'r' => out.push('\r'),
                         b't' => out.push('\t'),
                         b'u' => out.push(self.unicode_escape()?),
-                        _ => return Err(self.fail("invalid escape")),
+                        _ => return Err(self.fail(Reason::InvalidEscape)),
                     }
                 }
-                Some(_) => return Err(self.fail("control character in string")),
+                Some(_) => return Err(self.fail(Reason::ControlCharacter)),
             }
         }
     }
@@ -457,7 +505,7 @@ impl<'a> Parser<'a> {
                 .and_then(|&d| (d as char).to_digit(16))
             {
                 Some(nibble) => value = value * 16 + nibble,
-                None => return Err(self.fail("invalid \\u escape")),
+                None => return Err(self.fail(Reason::InvalidUnicodeEscape)),
             }
         }
         self.pos += 4;
@@ -468,19 +516,19 @@ impl<'a> Parser<'a> {
     fn unicode_escape(&mut self) -> Step<char> {
         let first = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&first) {
-            if !self.bytes[self.pos..].starts_with(b"\\u") {
-                return Err(self.fail("unpaired surrogate"));
+            if !self.rest().starts_with(b"\\u") {
+                return Err(self.fail(Reason::UnpairedSurrogate));
             }
             self.pos += 2;
             let second = self.hex4()?;
             if !(0xDC00..0xE000).contains(&second) {
-                return Err(self.fail("unpaired surrogate"));
+                return Err(self.fail(Reason::UnpairedSurrogate));
             }
             0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
         } else {
             first
         };
-        char::from_u32(code).ok_or_else(|| self.fail("unpaired surrogate"))
+        char::from_u32(code).ok_or_else(|| self.fail(Reason::UnpairedSurrogate))
     }
 }
 
@@ -591,7 +639,7 @@ mod tests {
         assert_eq!(decimal_to_f64(b"1e-400"), 0.0);
         assert_eq!(
             Json::parse("1e309").unwrap_err().reason,
-            "number out of range"
+            Reason::NumberOutOfRange
         );
     }
 
@@ -707,7 +755,10 @@ mod tests {
     #[test]
     fn refuses_deep_nesting_without_overflow() {
         let deep = "[".repeat(100_000);
-        assert_eq!(Json::parse(&deep).unwrap_err().reason, "nesting too deep");
+        assert_eq!(
+            Json::parse(&deep).unwrap_err().reason,
+            Reason::NestingTooDeep
+        );
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(Json::parse(&ok).is_ok());
     }

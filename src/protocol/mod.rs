@@ -8,7 +8,7 @@
 //!
 //! One module per protocol step, each citing the checklist items it implements:
 //! [`discovery`], [`pkce`], [`authorize`], [`callback`], [`token`], [`scopes`],
-//! [`context`], [`id_token`]. Shared pieces: [`error`] (stable error codes), [`json`]
+//! [`context`], [`id_token`]. Shared pieces: [`error`] (stable error codes), [`warning`] (the server's tolerated deviations), [`json`]
 //! (a small strict JSON reader), [`url`] (URL parsing, resolution and form encoding).
 
 pub mod authorize;
@@ -26,5 +26,7 @@ pub mod scopes;
 pub mod text;
 pub mod token;
 pub mod url;
+pub mod warning;
 
 pub use error::{Error, ErrorCode, ErrorDetails, Result};
+pub use warning::Warning;

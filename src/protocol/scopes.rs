@@ -83,11 +83,12 @@ impl Perms {
     /// Anything else (`.dus`, `.rr`, `.x`, empty) is `None` (§5.1).
     pub fn parse_v2(suffix: &str) -> Option<Perms> {
         let mut bits = 0u8;
-        let mut next = 0; // index into LETTERS of the next allowed letter
+        // `find` moves past the letter it finds, so each later letter must come later in
+        // `cruds`. (Indexing `LETTERS` by position kept two panic paths in the wasm.)
+        let mut allowed = Self::LETTERS.iter();
         for ch in suffix.bytes() {
-            let at = Self::LETTERS[next..].iter().position(|&(_, l)| l == ch)?;
-            bits |= Self::LETTERS[next + at].0;
-            next += at + 1;
+            let &(bit, _) = allowed.find(|&&(_, l)| l == ch)?;
+            bits |= bit;
         }
         (bits != 0).then_some(Perms(bits))
     }

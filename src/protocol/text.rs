@@ -9,18 +9,20 @@ use crate::prelude::*;
 
 /// Appends the decimal digits of `n`.
 pub fn push_u64(out: &mut String, n: u64) {
+    // Least significant first; `u64::MAX` has 20 digits. Iterators, not indexes, so
+    // that no bounds-check panic path is linked.
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
+    let mut len = 0;
     let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+    for d in &mut digits {
+        *d = b'0' + (n % 10) as u8;
+        len += 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    for &d in &digits[i..] {
+    for &d in digits.iter().take(len).rev() {
         out.push(d as char);
     }
 }

@@ -21,6 +21,7 @@ use super::context::{self, LaunchContext};
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::url::form_encode;
+use super::warning::Warning;
 
 /// The `Content-Type` of every token, refresh and revocation request (RFC 6749 §4.1.3).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -116,20 +117,9 @@ pub struct TokenResponse {
     pub authorization_details: Option<Json>,
     /// Every member of the response, extensions included, in document order (spec #52).
     pub raw: Json,
-    /// Non-fatal deviations of the server, as fixed sentences.
-    pub warnings: Vec<&'static str>,
+    /// Non-fatal deviations of the server.
+    pub warnings: Vec<Warning>,
 }
-
-/// Warning: the response has no `scope` (spec #46).
-pub const WARN_SCOPE_MISSING: &str =
-    "token response has no scope: assuming the requested scopes were granted";
-/// Warning: a refresh response has no `expires_in`, which AL step 7 requires (spec #64).
-pub const WARN_REFRESH_EXPIRES_IN: &str = "refresh response has no expires_in";
-/// Warning: `refresh_token` was an empty string and was ignored.
-pub const WARN_EMPTY_REFRESH_TOKEN: &str = "refresh_token is empty and was ignored";
-/// Warning: `authorization_details` was not an array and was ignored.
-pub const WARN_AUTHORIZATION_DETAILS: &str =
-    "authorization_details is not an array and was ignored";
 
 struct Redacted<'a>(&'a Option<String>);
 
@@ -271,11 +261,11 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     };
     let scope = obj.opt_str("scope").map_err(|_| invalid("scope"))?;
     if scope.is_none() {
-        warnings.push(WARN_SCOPE_MISSING);
+        warnings.push(Warning::ScopeAbsent);
     }
     let refresh_token = match obj.opt_str("refresh_token") {
         Ok(Some("")) => {
-            warnings.push(WARN_EMPTY_REFRESH_TOKEN);
+            warnings.push(Warning::RefreshTokenEmpty);
             None
         }
         Ok(t) => t,
@@ -289,7 +279,7 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
         None | Some(Json::Null) => None,
         Some(d @ Json::Array(_)) => Some(d),
         Some(_) => {
-            warnings.push(WARN_AUTHORIZATION_DETAILS);
+            warnings.push(Warning::AuthorizationDetailsNotArray);
             None
         }
     };
@@ -314,12 +304,12 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
 const MAX_EXPIRES_IN: f64 = 315_360_000.0;
 
 /// [`process_token_response`] for a refresh (AL step 7): `expires_in` is required
-/// there, so its absence adds [`WARN_REFRESH_EXPIRES_IN`] (spec #64). Merge the result
+/// there, so its absence adds [`Warning::RefreshExpiresInAbsent`] (spec #64). Merge the result
 /// into the session with [`merge_refresh`].
 pub fn process_refresh_response(status: u16, body: &str) -> Result<TokenResponse> {
     let mut response = process_token_response(status, body)?;
     if response.expires_in.is_none() {
-        response.warnings.push(WARN_REFRESH_EXPIRES_IN);
+        response.warnings.push(Warning::RefreshExpiresInAbsent);
     }
     Ok(response)
 }
@@ -361,30 +351,34 @@ pub fn expires_at_ms(expires_in: Option<u64>, now_ms: u64) -> Option<u64> {
 /// (the old one must then be discarded); the id token only when one arrived; launch
 /// context and `authorization_details` are kept unless new values came. `raw` is the
 /// old members overlaid with the new ones.
-pub fn merge_refresh(previous: &TokenResponse, fresh: TokenResponse) -> TokenResponse {
-    let mut raw: Vec<(String, Json)> = previous.raw.as_object().unwrap_or_default().to_vec();
-    for (key, value) in fresh.raw.as_object().unwrap_or_default() {
-        match raw.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value.clone(),
-            None => raw.push((key.clone(), value.clone())),
+///
+/// In place, and `fresh` by value: every member moves, so no string or JSON value of
+/// either response is copied.
+pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
+    let mut raw = match core::mem::replace(&mut tokens.raw, Json::Null) {
+        Json::Object(members) => members,
+        _ => Vec::new(),
+    };
+    if let Json::Object(members) = fresh.raw {
+        for (key, value) in members {
+            match raw.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => raw.push((key, value)),
+            }
         }
     }
-    TokenResponse {
-        access_token: fresh.access_token,
-        token_type: fresh.token_type,
-        expires_in: fresh.expires_in,
-        scope: fresh.scope.or_else(|| previous.scope.clone()),
-        refresh_token: fresh
-            .refresh_token
-            .or_else(|| previous.refresh_token.clone()),
-        id_token: fresh.id_token.or_else(|| previous.id_token.clone()),
-        context: context::merge(&previous.context, fresh.context),
-        authorization_details: fresh
-            .authorization_details
-            .or_else(|| previous.authorization_details.clone()),
-        raw: Json::Object(raw),
-        warnings: fresh.warnings,
-    }
+    tokens.raw = Json::Object(raw);
+    tokens.access_token = fresh.access_token;
+    tokens.token_type = fresh.token_type;
+    tokens.expires_in = fresh.expires_in;
+    tokens.scope = fresh.scope.or(tokens.scope.take());
+    tokens.refresh_token = fresh.refresh_token.or(tokens.refresh_token.take());
+    tokens.id_token = fresh.id_token.or(tokens.id_token.take());
+    context::merge(&mut tokens.context, fresh.context);
+    tokens.authorization_details = fresh
+        .authorization_details
+        .or(tokens.authorization_details.take());
+    tokens.warnings = fresh.warnings;
 }
 
 #[cfg(test)]
@@ -634,7 +628,7 @@ mod tests {
         let t =
             process_token_response(200, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap();
         assert_eq!(t.scope, None);
-        assert_eq!(t.warnings, [WARN_SCOPE_MISSING]);
+        assert_eq!(t.warnings, [Warning::ScopeAbsent]);
         assert_eq!(t.granted_scope("openid launch"), "openid launch");
         let narrower = process_token_response(
             200,
@@ -682,7 +676,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.authorization_details, None);
-        assert!(t.warnings.contains(&WARN_AUTHORIZATION_DETAILS));
+        assert!(t.warnings.contains(&Warning::AuthorizationDetailsNotArray));
     }
 
     #[test]
@@ -783,7 +777,8 @@ mod tests {
             r#"{"access_token":"a2","token_type":"Bearer","expires_in":600,"scope":"patient/*.rs"}"#,
         )
         .unwrap();
-        let merged = merge_refresh(&first, fresh);
+        let mut merged = first;
+        merge_refresh(&mut merged, fresh);
         assert_eq!(merged.access_token, "a2");
         assert_eq!(merged.expires_in, Some(600));
         assert_eq!(merged.scope.as_deref(), Some("patient/*.rs"));
@@ -802,7 +797,7 @@ mod tests {
                 "refresh_token":"r2","patient":"p2"}"#,
         )
         .unwrap();
-        let merged = merge_refresh(&merged, rotated);
+        merge_refresh(&mut merged, rotated);
         assert_eq!(merged.refresh_token.as_deref(), Some("r2"));
         assert_eq!(
             merged.raw.get("refresh_token").and_then(Json::as_str),
@@ -819,7 +814,7 @@ mod tests {
             r#"{"access_token":"a","token_type":"bearer","scope":"s"}"#,
         )
         .unwrap();
-        assert_eq!(t.warnings, [WARN_REFRESH_EXPIRES_IN]);
+        assert_eq!(t.warnings, [Warning::RefreshExpiresInAbsent]);
     }
 
     #[test]

@@ -324,7 +324,7 @@ impl Grant {
         let Some(live) = self.live.as_mut() else {
             return Err(session_ended());
         };
-        live.tokens = token::merge_refresh(&live.tokens, fresh);
+        token::merge_refresh(&mut live.tokens, fresh);
         live.expires_at_ms = expires_at_ms;
         if let Some(mut checked) = claims {
             // The user named at launch stays the user (the claims must agree, spec #70).
