@@ -42,6 +42,11 @@ web() {
       if (typeof m[f] !== "function") throw new Error(`no ${f}`);
     if (typeof m.SmartClient !== "function") throw new Error("no SmartClient");
     if (!(new m.SmartError("x", "y") instanceof Error)) throw new Error("SmartError is not an Error");
+    // The message Display gives the Rust error (src/protocol/error.rs, the same string).
+    const e = new m.SmartError("token_request_failed",
+      { field: "code", status: 400, oauthError: "invalid_request", description: "bad code" });
+    if (e.message !== "token_request_failed (field `code`) HTTP 400 error=invalid_request: bad code")
+      throw new Error(`SmartError message: ${e.message}`);
     if (!m.errorCodes().includes("session_lost")) throw new Error("errorCodes()");
   ')
 }

@@ -4,11 +4,21 @@
 export class SmartError extends Error {
   /**
    * @param {string} code a stable snake_case code
-   * @param {{ message?: string, field?: string, status?: number, oauthError?: string,
+   * @param {{ field?: string, status?: number, oauthError?: string,
    *           description?: string }} [details] what the wasm's error answers carry
    */
   constructor(code, details = {}) {
-    super(details.message ?? (details.field ? `${code} (field \`${details.field}\`)` : code));
+    // The message is the one Display gives the Rust error (src/protocol/error.rs), built
+    // here so that the wasm does not ship it: the code, the field, then what the server
+    // said.
+    const { field, status, oauthError, description } = details;
+    super(
+      code +
+        (field ? ` (field \`${field}\`)` : "") +
+        (status !== undefined ? ` HTTP ${status}` : "") +
+        (oauthError ? ` error=${oauthError}` : "") +
+        (description ? `: ${description}` : ""),
+    );
     this.name = "SmartError";
     this.code = code;
     for (const key of ["status", "oauthError", "description", "field"]) {

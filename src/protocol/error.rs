@@ -306,9 +306,9 @@ impl From<ErrorCode> for Error {
 }
 
 impl Error {
-    /// The message: the code, then the field, status, OAuth error and description.
-    /// Built with `push_str`, not `write!`: this is the `SmartError` message, so it is
-    /// on the wasm path, where `core::fmt` costs kilobytes (see `protocol::text`).
+    /// The message: the code, then the field, status, OAuth error and description; the
+    /// JS `SmartError` builds the same one from the members the wasm answers
+    /// (`src/js/smart_error.js`), so this is not on the wasm path.
     pub fn message(&self) -> String {
         let mut m = String::from(self.code.as_str());
         if let Some(field) = self.field {
@@ -388,6 +388,17 @@ mod tests {
         assert_eq!(
             format!("{e:?}"),
             "Error(discovery_invalid (field `token_endpoint`) HTTP 200)"
+        );
+        // The JS SmartError builds the same message from the same members (test-types
+        // checks it against this string).
+        let all = Error::new(ErrorCode::TokenRequestFailed)
+            .field("code")
+            .status(400)
+            .oauth_error("invalid_request")
+            .description("bad code");
+        assert_eq!(
+            all.message(),
+            "token_request_failed (field `code`) HTTP 400 error=invalid_request: bad code"
         );
     }
 }

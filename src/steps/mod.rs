@@ -111,7 +111,6 @@ pub(super) fn json_str(value: &str) -> String {
 fn error_json(e: &Error) -> String {
     Obj::new()
         .str("code", e.code.as_str())
-        .str("message", &e.message())
         .opt_str("field", e.field)
         .opt_num("status", e.status.map(u64::from))
         .opt_str("oauthError", e.oauth_error.as_deref())
