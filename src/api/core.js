@@ -19,6 +19,7 @@ export function attach(exports) {
 function put(input) {
   const bytes = typeof input === "string" ? encoder.encode(input) : input;
   const at = wasm.alloc(bytes.length);
+  if (!at) throw new Error("smart-launch: the wasm is out of memory");
   new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
   return [at, bytes.length];
 }

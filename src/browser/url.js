@@ -38,6 +38,7 @@ export function parse_url(input, inputLength, base, baseLength, out) {
   const bytes = encoder.encode(parts(read(input, inputLength), baseLength ? read(base, baseLength) : undefined));
   if (!bytes.length) return 0;
   const at = wasm.alloc(bytes.length);
+  if (!at) return 0;
   new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
   new DataView(wasm.memory.buffer).setUint32(out, at, true);
   return bytes.length;

@@ -41,7 +41,8 @@ fn keep(text: String) -> usize {
     len
 }
 
-/// A buffer of `len` bytes for an input (its owner is the call it is passed to).
+/// A buffer of `len` bytes for an input (its owner is the call it is passed to); null
+/// when the memory cannot grow, which the JS side checks.
 #[export_name = "alloc"]
 pub extern "C" fn alloc(len: usize) -> *mut u8 {
     match Layout::array::<u8>(len) {
