@@ -111,6 +111,23 @@ url_import() {
 }
 check "both builds: the wasm parses URLs with the platform's URL (its one import)" url_import
 
+# The wasm's stack (build.rs) holds the JSON reader at its nesting limit: options nested
+# 64 deep are read (and refused as options), not a trap of the wasm.
+deep_json() {
+  (cd "$scratch" && node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    globalThis.location = { href: "https://app.example/launch.html", search: "", origin: "https://app.example" };
+    const m = await import("smart-launch/web");
+    m.initSync({ module: readFileSync("node_modules/smart-launch/web/smart_launch_bg.wasm") });
+    let deep = [];
+    for (let i = 1; i < 63; i++) deep = [deep];
+    const options = { iss: "https://ehr.example/fhir", clientId: "c", scope: "openid", redirectUri: "cb.html", iss2: deep };
+    const outcome = await m.authorizeUrl(options).then(() => "no error", (e) => e);
+    if (!(outcome instanceof m.SmartError)) throw new Error(`options 64 deep: ${outcome}`);
+  ')
+}
+check "web build: JSON as deep as the reader allows fits the wasm's stack" deep_json
+
 documented() {
   (cd "$scratch" && node --input-type=module -e '
     import { readFileSync } from "node:fs";
