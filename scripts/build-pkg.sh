@@ -4,13 +4,11 @@
 # support: `await init()`) and `bundler` (bundlers with WebAssembly ESM integration):
 #   - the release wasm (src/steps/ and the protocol), shrunk by wasm-opt from npm's
 #     binaryen (Debian's wasm-opt 108 breaks the output: never use it), as
-#     pkg/<flavour>/smart_launch_bg.wasm; it exports plain functions (src/steps/abi.rs)
-#     and imports one, the browser's URL parser (src/browser/url.js), so no binding
-#     generator runs;
+#     pkg/<flavour>/smart_launch_bg.wasm; it imports nothing and exports plain functions
+#     (src/steps/abi.rs), so no binding generator runs;
 #   - the JS API (src/api/*.js, src/browser/*.js) bundled into one minified
 #     pkg/<flavour>/smart_launch.js by esbuild: src/api/web.js with its loader `init()`,
-#     or src/api/bundler.js, which imports the wasm as a module (and beside it
-#     smart_launch_url.js, the module the wasm imports);
+#     or src/api/bundler.js, which imports the wasm as a module;
 #   - the hand-written types of pkg-template/ as smart_launch.d.ts;
 #   - package.json and README.md of pkg-template/, the repository's LICENSE.
 # Then `npm pack`. Prints the gzip size of each flavour.
@@ -55,11 +53,7 @@ for flavour in web bundler; do
   # One file of JS, minified as fhirclient's build is. Exports and properties keep their
   # names (esbuild mangles neither).
   "$esbuild" "src/api/$flavour.js" --bundle --format=esm --minify --log-level=warning \
-    --external:./smart_launch_bg.wasm --external:./smart_launch_url.js --outfile="$out/smart_launch.js"
-  # The module the wasm imports by that name (the web flavour bundles it, src/browser/wasm.js).
-  if [ "$flavour" = bundler ]; then
-    "$esbuild" src/browser/url.js --format=esm --minify --log-level=warning --outfile="$out/smart_launch_url.js"
-  fi
+    --external:./smart_launch_bg.wasm --outfile="$out/smart_launch.js"
   cp pkg-template/smart_launch.d.ts "$out/smart_launch.d.ts"
   [ "$flavour" = web ] && cat pkg-template/web-init.d.ts >>"$out/smart_launch.d.ts"
 done

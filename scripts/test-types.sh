@@ -87,10 +87,9 @@ bundler() {
 }
 check "bundler build: loads under WebAssembly ESM integration" bundler
 
-# The wasm asks the browser's URL parser (src/browser/url.js) through its one import, in
-# each flavour: a redirectUri with credentials is refused by the plan, a good one gets as
-# far as the discovery request (no server here: network_error).
-url_import() {
+# A launch step in each flavour: a redirectUri with credentials is refused by the plan,
+# a good one gets as far as the discovery request (no server here: network_error).
+plan_step() {
   (cd "$scratch" && node --no-warnings --experimental-wasm-modules --input-type=module -e '
     import { readFileSync } from "node:fs";
     globalThis.location = { href: "https://app.example/launch.html", search: "", origin: "https://app.example" };
@@ -109,7 +108,7 @@ url_import() {
     }
   ')
 }
-check "both builds: the wasm parses URLs with the platform's URL (its one import)" url_import
+check "both builds: the plan checks the redirectUri, then discovery is requested" plan_step
 
 # The wasm's stack (build.rs) holds the JSON reader at its nesting limit: options nested
 # 64 deep are read (and refused as options), not a trap of the wasm.

@@ -1,17 +1,8 @@
 // Loading the wasm in the `web` flavour: `init()` fetches and instantiates
 // smart_launch_bg.wasm (beside this file unless told otherwise), `initSync()` takes its
 // bytes or a compiled module. The signatures are those wasm-bindgen's loader had. The
-// wasm imports one function, the browser's URL parser (./url.js), from the module that
-// the bundler flavour ships beside it as smart_launch_url.js.
+// wasm imports nothing (src/steps/abi.rs).
 import { attach } from "../api/core.js";
-import { bindUrl, parse_url } from "./url.js";
-
-const imports = { "./smart_launch_url.js": { parse_url } };
-
-function start(instance) {
-  bindUrl(instance.exports);
-  return attach(instance.exports);
-}
 
 let loading;
 
@@ -34,19 +25,19 @@ async function load(input) {
     // Compiles while the bytes arrive; a server that sends another Content-Type than
     // application/wasm makes the browser refuse that, so read the bytes first there.
     result = source.headers.get("content-type")?.startsWith("application/wasm")
-      ? await WebAssembly.instantiateStreaming(source, imports)
-      : await WebAssembly.instantiate(await source.arrayBuffer(), imports);
+      ? await WebAssembly.instantiateStreaming(source)
+      : await WebAssembly.instantiate(await source.arrayBuffer());
   } else {
-    result = await WebAssembly.instantiate(source, imports);
+    result = await WebAssembly.instantiate(source);
   }
-  return start(result.instance ?? result);
+  return attach((result.instance ?? result).exports);
 }
 
 /** Instantiates the wasm from its bytes or a compiled module; returns its exports. */
 export function initSync(input) {
   if (isOptions(input)) ({ module: input } = input);
   const module = input instanceof WebAssembly.Module ? input : new WebAssembly.Module(input);
-  return start(new WebAssembly.Instance(module, imports));
+  return attach(new WebAssembly.Instance(module).exports);
 }
 
 const isOptions = (input) => input != null && Object.getPrototypeOf(input) === Object.prototype;
