@@ -5,7 +5,6 @@ use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::context::FhirContextItem;
 use crate::protocol::id_token::{self, IdTokenClaims};
-use crate::protocol::json::Json;
 use crate::protocol::text::{self, concat, push_u64};
 use crate::protocol::token::{self, TokenResponse};
 use crate::protocol::{base64url, fhir, scopes, url, Error, ErrorCode, Result};
@@ -143,22 +142,15 @@ fn payload_text(jwt: &str) -> String {
 /// its index in the response's `fhirContext` array: the JS side adds the item's other
 /// members (`identifier`, extensions) from the response it parsed itself, so no JSON
 /// value is written back here.
-fn fhir_context_json(raw: &Json) -> String {
+fn fhir_context_json(items: &[FhirContextItem]) -> String {
     let mut out = String::from("[");
-    let items = raw
-        .get("fhirContext")
-        .and_then(Json::as_array)
-        .unwrap_or_default();
-    for (i, item) in items.iter().enumerate() {
-        let Ok(item) = FhirContextItem::parse(item) else {
-            continue;
-        };
+    for item in items {
         if out.len() > 1 {
             out.push(',');
         }
         out.push_str(
             &Obj::new()
-                .num("i", i as u64)
+                .num("i", item.index as u64)
                 .opt_str("reference", item.reference.as_deref())
                 .opt_str("canonical", item.canonical.as_deref())
                 .opt_str("type", item.resource_type.as_deref())
@@ -281,7 +273,7 @@ impl Grant {
             None => None,
         };
         let expires_at_ms = token::expires_at_ms(tokens.expires_in, requested_at_ms);
-        let context = fhir_context_json(&tokens.raw);
+        let context = fhir_context_json(&tokens.context.fhir_context);
         self.server_url = record.fhir_base.clone();
         self.requested_scope = record.requested_scope.clone();
         self.session = Session::new(
@@ -318,8 +310,8 @@ impl Grant {
                 claims = Some(checked);
             }
         }
-        let context =
-            (!fresh.context.fhir_context.is_empty()).then(|| fhir_context_json(&fresh.raw));
+        let items = &fresh.context.fhir_context;
+        let context = (!items.is_empty()).then(|| fhir_context_json(items));
         let expires_at_ms = token::expires_at_ms(fresh.expires_in, now_ms);
         let Some(live) = self.live.as_mut() else {
             return Err(session_ended());
