@@ -27,6 +27,8 @@ pub struct IdToken {
     /// The JWS `kid`, to pick the key from the JWKS.
     pub kid: Option<String>,
     pub claims: IdTokenClaims,
+    /// The decoded payload, the JSON text of every claim as sent.
+    pub payload: String,
     /// `BASE64URL(header) "." BASE64URL(payload)`, the bytes the signature covers
     /// (RFC 7515 §5.2).
     pub signing_input: String,
@@ -84,9 +86,12 @@ fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
     super::base64url::decode(segment).ok_or_else(|| invalid(field))
 }
 
-fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
-    let text = super::text::utf8(bytes, false).ok_or_else(|| invalid(field))?;
-    match Json::parse(&text) {
+fn segment_text(segment: &str, field: &'static str) -> Result<String> {
+    super::text::utf8(&decode_segment(segment, field)?, false).ok_or_else(|| invalid(field))
+}
+
+fn json_object(text: &str, field: &'static str) -> Result<Json> {
+    match Json::parse(text) {
         Ok(obj @ Json::Object(_)) => Ok(obj),
         _ => Err(invalid(field)),
     }
@@ -104,7 +109,7 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     else {
         return Err(invalid("id_token"));
     };
-    let header_json = json_object(&decode_segment(header, "header")?, "header")?;
+    let header_json = json_object(&segment_text(header, "header")?, "header")?;
     let alg = match header_json.get("alg").and_then(Json::as_str) {
         Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
         _ => return Err(invalid("alg")),
@@ -114,10 +119,8 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         Some(Json::String(k)) => Some(k),
         Some(_) => return Err(invalid("kid")),
     };
-    let claims = parse_claims(json_object(
-        &decode_segment(payload, "payload")?,
-        "payload",
-    )?)?;
+    let payload_text = segment_text(payload, "payload")?;
+    let claims = parse_claims(json_object(&payload_text, "payload")?)?;
     let signature = decode_segment(signature, "signature")?;
     if signature.is_empty() {
         return Err(invalid("signature"));
@@ -126,6 +129,7 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         alg: alg.into(),
         kid: kid.cloned(),
         claims,
+        payload: payload_text,
         signing_input: text::concat(&[header, ".", payload]),
         signature,
     })

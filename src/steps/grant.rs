@@ -5,9 +5,9 @@ use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::context::FhirContextItem;
 use crate::protocol::id_token::{self, IdTokenClaims};
-use crate::protocol::text::{self, concat, push_u64};
+use crate::protocol::text::{concat, push_u64};
 use crate::protocol::token::{self, TokenResponse};
-use crate::protocol::{base64url, fhir, scopes, url, Error, ErrorCode, Result};
+use crate::protocol::{fhir, scopes, url, Error, ErrorCode, Result};
 use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, SessionOptions};
 
 /// A validated id_token: its claims, the payload text they came from (`idTokenClaims`:
@@ -108,7 +108,8 @@ fn read_id_token(
     let Some(issuer) = record.issuer.as_deref() else {
         return Ok(None);
     };
-    let claims = id_token::decode_id_token(jwt)?.claims;
+    let decoded = id_token::decode_id_token(jwt)?;
+    let claims = decoded.claims;
     id_token::validate_claims(
         &claims,
         issuer,
@@ -123,19 +124,9 @@ fn read_id_token(
     };
     Ok(Some(CheckedIdToken {
         claims,
-        payload: payload_text(jwt),
+        payload: decoded.payload,
         fhir_user,
     }))
-}
-
-/// The decoded payload of a JWT, as JSON text (`idTokenClaims`: every claim as sent).
-/// Called on a token that decoded already, so it cannot fail; `{}` if it did.
-fn payload_text(jwt: &str) -> String {
-    text::split(jwt, b'.')
-        .nth(1)
-        .and_then(base64url::decode)
-        .and_then(|bytes| text::utf8(&bytes, false))
-        .unwrap_or_else(|| String::from("{}"))
 }
 
 /// The normalised `fhirContext` items of a token response (spec #50), each with `i`,
