@@ -88,13 +88,16 @@ pub fn form_decode(text: &str) -> String {
 /// Splits a query string (without the leading `?`) into decoded `(name, value)` pairs,
 /// in order, repeats kept.
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    text::split(query, b'&')
-        .filter(|part| !part.is_empty())
-        .map(|part| match text::split_once(part, b'=') {
-            Some((name, value)) => (form_decode(name), form_decode(value)),
-            None => (form_decode(part), String::new()),
-        })
-        .collect()
+    // A plain loop: the filter-map-collect chain cost more wasm.
+    let mut pairs = Vec::new();
+    for part in text::split(query, b'&') {
+        if part.is_empty() {
+            continue;
+        }
+        let (name, value) = text::split_once(part, b'=').unwrap_or((part, ""));
+        pairs.push((form_decode(name), form_decode(value)));
+    }
+    pairs
 }
 
 // ---------------------------------------------------------------------------------------
