@@ -20,13 +20,23 @@ use super::text;
 /// Splits a scope string on ASCII spaces, dropping empty tokens, and checks each token
 /// against the RFC 6749 §3.3 charset (`%x21 / %x23-5B / %x5D-7E`) (spec #20).
 pub fn scope_tokens(scope: &str) -> Result<Vec<&str>> {
-    let tokens: Vec<&str> = text::split(scope, b' ').filter(|t| !t.is_empty()).collect();
-    let valid = |t: &&str| {
-        t.bytes()
+    let invalid = || Error::new(ErrorCode::InvalidOptions).field("scope");
+    // A plain loop: the filter-collect chain cost more wasm.
+    let mut tokens = Vec::new();
+    for token in text::split(scope, b' ') {
+        if token.is_empty() {
+            continue;
+        }
+        if !token
+            .bytes()
             .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
-    };
-    if tokens.is_empty() || !tokens.iter().all(valid) {
-        return Err(Error::new(ErrorCode::InvalidOptions).field("scope"));
+        {
+            return Err(invalid());
+        }
+        tokens.push(token);
+    }
+    if tokens.is_empty() {
+        return Err(invalid());
     }
     Ok(tokens)
 }
