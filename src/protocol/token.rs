@@ -367,8 +367,10 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
         _ => Vec::new(),
     };
     let mut displaced = tokens.displaced_authorization_details.take();
-    if let Json::Object(members) = fresh.raw {
-        for (key, value) in members {
+    if let Json::Object(mut members) = fresh.raw {
+        // Taken out of their slots, not out of a `vec::IntoIter`, whose drop cost wasm.
+        for (key, value) in &mut members {
+            let (key, value) = (core::mem::take(key), core::mem::replace(value, Json::Null));
             match raw.iter_mut().find(|(k, _)| *k == key) {
                 Some(slot) => {
                     let old = core::mem::replace(&mut slot.1, value);
