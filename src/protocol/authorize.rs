@@ -289,6 +289,15 @@ mod tests {
             missing("iss=https://a/&iss=https://b/&launch=x"),
             Some("iss")
         );
+        assert_eq!(missing("iss=https://a/&launch=&launch="), Some("launch"));
+        assert_eq!(
+            missing("iss=https://a/&launch=x&launch=x&launch=y"),
+            Some("launch")
+        );
+        // A repeat with the same value is not ambiguous.
+        let (_, launch) =
+            ehr_launch_params("iss=https://a/&launch=x&iss=https://a/&launch=x").unwrap();
+        assert_eq!(launch, "x");
         let (iss, launch) =
             ehr_launch_params("?iss=https%3A%2F%2Fh%2Ffhir%2F&launch=abc&x=1").unwrap();
         assert_eq!((iss.as_str(), launch.as_str()), ("https://h/fhir/", "abc"));
