@@ -175,21 +175,19 @@ impl Grant {
     /// step for the JS side: `events` to deliver in order, the `wake` instant for the
     /// next [`Grant::tick`] (`null`: none), and `refresh`: start the automatic refresh.
     fn step_json(&mut self, step: session::Step) -> String {
-        if step
-            .events
-            .iter()
-            .any(|e| matches!(e, SessionEvent::Ended { .. }))
-        {
-            self.live = None;
-        }
         let mut events = String::from("[");
-        for (i, event) in step.events.iter().enumerate() {
-            if i > 0 {
+        let mut ended = false;
+        for event in &step.events {
+            ended |= matches!(event, SessionEvent::Ended { .. });
+            if events.len() > 1 {
                 events.push(',');
             }
             events.push_str(&event_json(event));
         }
         events.push(']');
+        if ended {
+            self.live = None;
+        }
         let wake = match step.next_wake_ms {
             Some(at) if self.live.is_some() => {
                 let mut s = String::new();
