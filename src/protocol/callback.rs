@@ -242,7 +242,9 @@ impl fmt::Debug for CallbackParams {
 pub fn parse_callback(query: &str) -> Result<CallbackParams> {
     let query = query.strip_prefix('?').unwrap_or(query);
     let mut p = CallbackParams::default();
-    for (name, value) in parse_query(query) {
+    // By reference, the kept values copied: the early return out of a by-value loop
+    // linked the drop of a half-consumed `vec::IntoIter`.
+    for (name, value) in &parse_query(query) {
         let (slot, field) = match name.as_str() {
             "code" => (&mut p.code, "code"),
             "state" => (&mut p.state, "state"),
@@ -255,7 +257,7 @@ pub fn parse_callback(query: &str) -> Result<CallbackParams> {
         if slot.is_some() {
             return Err(Error::new(ErrorCode::CallbackInvalid).field(field));
         }
-        *slot = Some(value);
+        *slot = Some(value.clone());
     }
     Ok(p)
 }

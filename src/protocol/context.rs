@@ -19,20 +19,24 @@ use crate::prelude::*;
 /// One `fhirContext` item, whatever the version that produced it (spec #50):
 /// 2.0 strings, 2.1 `{reference, role}`, 2.2 `{reference|canonical|identifier, type,
 /// role}`. At least one of `reference`, `canonical` and `identifier` is set.
+///
+/// The members kept as JSON (`identifier`, members this version does not know) are
+/// read in the item itself, at [`FhirContextItem::index`] of the response's
+/// `fhirContext`: copying them here would link a deep JSON clone into the wasm.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FhirContextItem {
+    /// The item's position in the `fhirContext` array it was read from. After a
+    /// refresh whose `fhirContext` had no valid item, the kept items index the earlier
+    /// response's array, not the one in the merged `raw`.
+    pub index: usize,
     /// A relative reference, `Type/id`.
     pub reference: Option<String>,
     /// A canonical URL, possibly with a `|version` suffix.
     pub canonical: Option<String>,
-    /// A FHIR Identifier object, as sent.
-    pub identifier: Option<Json>,
     /// The JSON member `type`: the resource type.
     pub resource_type: Option<String>,
     /// The role; an absent role means `"launch"`.
     pub role: String,
-    /// Members this version does not know, in document order.
-    pub extra: Vec<(String, Json)>,
 }
 
 /// The role an item has when the server names none (SC `#fhir-context`).
@@ -49,37 +53,36 @@ impl FhirContextItem {
         })
     }
 
-    /// Parses one item; `Err(warning)` says why it is skipped.
-    pub(crate) fn parse(item: &Json) -> core::result::Result<Self, Warning> {
+    /// Parses the item at `index`; `Err(warning)` says why it is skipped.
+    pub(crate) fn parse(index: usize, item: &Json) -> core::result::Result<Self, Warning> {
         let members = match item {
             Json::String(s) if !s.is_empty() => {
                 return Ok(FhirContextItem {
+                    index,
                     reference: Some(s.clone()),
                     canonical: None,
-                    identifier: None,
                     resource_type: None,
                     role: DEFAULT_ROLE.to_owned(),
-                    extra: Vec::new(),
                 })
             }
             Json::Object(members) => members,
             _ => return Err(Warning::FhirContextItemInvalid),
         };
         let mut out = FhirContextItem {
+            index,
             reference: None,
             canonical: None,
-            identifier: None,
             resource_type: None,
             role: DEFAULT_ROLE.to_owned(),
-            extra: Vec::new(),
         };
+        let mut identifier = false;
         for (key, value) in members {
             match key.as_str() {
                 "reference" => out.reference = Some(non_empty_str(value)?),
                 "canonical" => out.canonical = Some(non_empty_str(value)?),
                 "type" => out.resource_type = Some(non_empty_str(value)?),
                 "identifier" => match value {
-                    Json::Object(_) => out.identifier = Some(value.clone()),
+                    Json::Object(_) => identifier = true,
                     _ => return Err(Warning::FhirContextItemInvalid),
                 },
                 "role" => match value.as_str() {
@@ -87,10 +90,10 @@ impl FhirContextItem {
                     Some(role) => out.role = role.to_owned(),
                     None => return Err(Warning::FhirContextRoleInvalid),
                 },
-                _ => out.extra.push((key.clone(), value.clone())),
+                _ => {}
             }
         }
-        if out.reference.is_none() && out.canonical.is_none() && out.identifier.is_none() {
+        if out.reference.is_none() && out.canonical.is_none() && !identifier {
             return Err(Warning::FhirContextItemInvalid);
         }
         Ok(out)
@@ -156,8 +159,8 @@ impl LaunchContext {
         match obj.get("fhirContext") {
             None | Some(Json::Null) => {}
             Some(Json::Array(items)) => {
-                for item in items {
-                    match FhirContextItem::parse(item) {
+                for (i, item) in items.iter().enumerate() {
+                    match FhirContextItem::parse(i, item) {
                         Ok(item) => fhir_context.push(item),
                         Err(w) => warnings.push(w),
                     }
@@ -409,10 +412,14 @@ mod tests {
     #[test]
     fn fhir_context_2_2_canonical_identifier_type_and_extras() {
         // spec #50: 2.2 shape, unknown members kept
-        let (c, w) = ctx(r#"{"fhirContext":[
+        let json = Json::parse(
+            r#"{"fhirContext":[
                 {"canonical":"http://example.org/Questionnaire/q|1.0","type":"Questionnaire"},
-                {"identifier":{"system":"urn:x","value":"42"},"type":"ServiceRequest","__note":"n"}]}"#);
-        let c = c.unwrap();
+                {"identifier":{"system":"urn:x","value":"42"},"type":"ServiceRequest","__note":"n"}]}"#,
+        )
+        .unwrap();
+        let mut w = Vec::new();
+        let c = LaunchContext::from_token_response(&json, &mut w).unwrap();
         assert!(w.is_empty());
         let q = &c.fhir_context[0];
         assert_eq!(
@@ -421,18 +428,16 @@ mod tests {
         );
         assert_eq!(q.effective_type(), Some("Questionnaire"));
         let s = &c.fhir_context[1];
+        assert_eq!(s.resource_type.as_deref(), Some("ServiceRequest"));
+        // The identifier and the unknown members stay in the item as sent.
+        let raw = &json.get("fhirContext").and_then(Json::as_array).unwrap()[s.index];
         assert_eq!(
-            s.identifier
-                .as_ref()
+            raw.get("identifier")
                 .and_then(|i| i.get("value"))
                 .and_then(Json::as_str),
             Some("42")
         );
-        assert_eq!(s.resource_type.as_deref(), Some("ServiceRequest"));
-        assert_eq!(
-            s.extra,
-            vec![("__note".to_string(), Json::String("n".into()))]
-        );
+        assert_eq!(raw.get("__note").and_then(Json::as_str), Some("n"));
     }
 
     #[test]
@@ -445,6 +450,7 @@ mod tests {
         let c = c.unwrap();
         assert_eq!(c.fhir_context.len(), 1);
         assert_eq!(c.fhir_context[0].reference.as_deref(), Some("Encounter/2"));
+        assert_eq!(c.fhir_context[0].index, 6);
         assert_eq!(
             w.iter()
                 .filter(|x| **x == Warning::FhirContextRoleInvalid)

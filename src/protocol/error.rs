@@ -289,11 +289,36 @@ impl Error {
     #[cold]
     #[inline(never)]
     pub fn description(mut self, text: &str) -> Self {
-        let clean: String = text
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_SERVER_TEXT)
-            .collect();
+        // By byte, copying the kept text in runs: decoding to chars and re-encoding them
+        // cost more wasm. The control characters (`char::is_control`) are C0 and DEL,
+        // one byte each, and C1, U+0080-U+009F: 0xC2 then 0x80-0x9F.
+        let bytes = text.as_bytes();
+        let mut clean = String::new();
+        let (mut run, mut kept, mut i) = (0, 0, 0);
+        while let Some(&b) = bytes.get(i) {
+            let control = match b {
+                0x00..=0x1f | 0x7f => 1,
+                0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => 2,
+                // A continuation byte of a kept char.
+                0x80..=0xbf => {
+                    i += 1;
+                    continue;
+                }
+                _ => 0,
+            };
+            if control == 0 {
+                if kept == MAX_SERVER_TEXT {
+                    break;
+                }
+                kept += 1;
+                i += 1;
+            } else {
+                clean.push_str(super::text::sub(text, run..i));
+                i += control;
+                run = i;
+            }
+        }
+        clean.push_str(super::text::sub(text, run..i));
         self.0.description = Some(clean);
         self
     }
@@ -374,6 +399,37 @@ mod tests {
         let d = e.description.clone().unwrap();
         assert!(!d.contains('\n') && !d.contains('\u{7}'));
         assert_eq!(d.chars().count(), MAX_SERVER_TEXT);
+    }
+
+    fn by_chars(text: &str) -> String {
+        text.chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_SERVER_TEXT)
+            .collect()
+    }
+
+    #[test]
+    fn description_drops_c0_del_and_c1_and_caps_by_char() {
+        for text in [
+            "",
+            "\u{0}a\u{1f}b\u{7f}c\u{80}d\u{9f}e\u{a0}f\u{85}",
+            "\u{c2}\u{c3}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}\u{2028}",
+            &"é\u{9b}".repeat(600),
+            &"€".repeat(499),
+            &format!("{}\n{}", "😀".repeat(499), "x".repeat(3)),
+        ] {
+            let e = Error::new(ErrorCode::InvalidGrant).description(text);
+            assert_eq!(e.description.as_deref(), Some(&*by_chars(text)), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn description_matches_the_char_filter(text in "(\\PC|\\p{Cc}){0,40}", n in 0usize..3) {
+            let text = text.repeat(n * 20 + 1);
+            let e = Error::new(ErrorCode::InvalidGrant).description(&text);
+            proptest::prop_assert_eq!(e.description.as_deref(), Some(&*by_chars(&text)));
+        }
     }
 
     #[test]

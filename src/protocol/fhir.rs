@@ -51,19 +51,24 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
     if doc.get("resourceType").and_then(Json::as_str) != Some("OperationOutcome") {
         return None;
     }
-    let texts: Vec<&str> = doc
-        .get("issue")
-        .and_then(Json::as_array)?
-        .iter()
-        .filter_map(|issue| {
-            issue
-                .get("details")
-                .and_then(|d| d.get("text"))
-                .and_then(Json::as_str)
-                .or_else(|| issue.get("diagnostics").and_then(Json::as_str))
-        })
-        .collect();
-    (!texts.is_empty()).then(|| super::text::join(&texts, "; "))
+    // Joined as they are found: a collected list, then joined, cost more wasm.
+    let mut joined: Option<String> = None;
+    for issue in doc.get("issue").and_then(Json::as_array)? {
+        let text = issue
+            .get("details")
+            .and_then(|d| d.get("text"))
+            .and_then(Json::as_str)
+            .or_else(|| issue.get("diagnostics").and_then(Json::as_str));
+        match (&mut joined, text) {
+            (_, None) => {}
+            (Some(out), Some(text)) => {
+                out.push_str("; ");
+                out.push_str(text);
+            }
+            (None, Some(text)) => joined = Some(text.into()),
+        }
+    }
+    joined
 }
 
 #[cfg(test)]
@@ -111,5 +116,18 @@ mod tests {
             None
         );
         assert_eq!(operation_outcome_text("<html>"), None);
+        let outcome = |issues: &str| {
+            operation_outcome_text(&format!(
+                r#"{{"resourceType":"OperationOutcome","issue":[{issues}]}}"#
+            ))
+        };
+        assert_eq!(outcome(""), None);
+        assert_eq!(outcome(r#"{"details":{}},{"code":"x"}"#), None);
+        assert_eq!(outcome(r#"{"details":{"text":""}}"#).as_deref(), Some(""));
+        assert_eq!(
+            outcome(r#"{"diagnostics":"a"},{"details":{"text":7}},{"details":{"text":"b"},"diagnostics":"c"}"#)
+                .as_deref(),
+            Some("a; b")
+        );
     }
 }

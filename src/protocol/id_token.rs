@@ -27,6 +27,8 @@ pub struct IdToken {
     /// The JWS `kid`, to pick the key from the JWKS.
     pub kid: Option<String>,
     pub claims: IdTokenClaims,
+    /// The decoded payload, the JSON text of every claim as sent.
+    pub payload: String,
     /// `BASE64URL(header) "." BASE64URL(payload)`, the bytes the signature covers
     /// (RFC 7515 §5.2).
     pub signing_input: String,
@@ -84,9 +86,12 @@ fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
     super::base64url::decode(segment).ok_or_else(|| invalid(field))
 }
 
-fn json_object(bytes: &[u8], field: &'static str) -> Result<Json> {
-    let text = super::text::utf8(bytes, false).ok_or_else(|| invalid(field))?;
-    match Json::parse(&text) {
+fn segment_text(segment: &str, field: &'static str) -> Result<String> {
+    super::text::utf8(&decode_segment(segment, field)?, false).ok_or_else(|| invalid(field))
+}
+
+fn json_object(text: &str, field: &'static str) -> Result<Json> {
+    match Json::parse(text) {
         Ok(obj @ Json::Object(_)) => Ok(obj),
         _ => Err(invalid(field)),
     }
@@ -104,7 +109,7 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     else {
         return Err(invalid("id_token"));
     };
-    let header_json = json_object(&decode_segment(header, "header")?, "header")?;
+    let header_json = json_object(&segment_text(header, "header")?, "header")?;
     let alg = match header_json.get("alg").and_then(Json::as_str) {
         Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
         _ => return Err(invalid("alg")),
@@ -114,10 +119,8 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         Some(Json::String(k)) => Some(k),
         Some(_) => return Err(invalid("kid")),
     };
-    let claims = parse_claims(json_object(
-        &decode_segment(payload, "payload")?,
-        "payload",
-    )?)?;
+    let payload_text = segment_text(payload, "payload")?;
+    let claims = parse_claims(json_object(&payload_text, "payload")?)?;
     let signature = decode_segment(signature, "signature")?;
     if signature.is_empty() {
         return Err(invalid("signature"));
@@ -126,6 +129,7 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         alg: alg.into(),
         kid: kid.cloned(),
         claims,
+        payload: payload_text,
         signing_input: text::concat(&[header, ".", payload]),
         signature,
     })
@@ -306,24 +310,28 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
             text::concat(&[text::trim_end(aud, b'/'), "/", claim]),
         )
     };
-    let mut segments: Vec<&str> = text::split(path, b'/').collect();
-    if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
+    // The last four segments and their count, not a collected list (less wasm).
+    let (mut count, mut last) = (0, [""; 4]);
+    for segment in text::split(path, b'/') {
+        count += 1;
+        last = [last[1], last[2], last[3], segment];
+    }
+    let [.., mut resource_type, mut id] = last;
+    if count >= 4 && last[2] == "_history" {
         // `Type/id/_history/vid`: a versioned reference names the same resource.
-        segments.truncate(segments.len() - 2);
+        count -= 2;
+        [resource_type, id, ..] = last;
     }
-    if relative && segments.len() != 2 {
+    if count < 2 || relative && count != 2 {
         return Err(bad());
     }
-    let [.., resource_type, id] = segments.as_slice() else {
-        return Err(bad());
-    };
     let id_ok = !id.is_empty() && text::all_word(id, b"-.");
-    if !FHIR_USER_TYPES.contains(resource_type) || !id_ok {
+    if !FHIR_USER_TYPES.contains(&resource_type) || !id_ok {
         return Err(bad());
     }
     Ok(FhirUser {
-        resource_type: (*resource_type).to_owned(),
-        id: (*id).to_owned(),
+        resource_type: resource_type.to_owned(),
+        id: id.to_owned(),
         url,
     })
 }
@@ -636,6 +644,40 @@ mod tests {
                 (ErrorCode::FhirUserInvalid, Some("fhirUser")),
                 "{claim}"
             );
+        }
+    }
+
+    /// The last two segments of a `fhirUser` path as a collected list gives them.
+    fn type_and_id(path: &str, relative: bool) -> Option<(String, String)> {
+        let mut segments: Vec<&str> = path.split('/').collect();
+        if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
+            segments.truncate(segments.len() - 2);
+        }
+        if relative && segments.len() != 2 {
+            return None;
+        }
+        match segments.as_slice() {
+            [.., t, id] => Some((t.to_string(), id.to_string())),
+            _ => None,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fhir_user_segments_match_a_collected_list(
+            path in "((Patient|_history|7|)/){0,6}(Patient|_history|7|)",
+        ) {
+            let picked = |u: Result<FhirUser>| u.ok().map(|u| (u.resource_type, u.id));
+            let accepted = |t: Option<(String, String)>| {
+                t.filter(|(t, id)| {
+                    let id_ok = id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b));
+                    FHIR_USER_TYPES.contains(&t.as_str()) && !id.is_empty() && id_ok
+                })
+            };
+            let relative = parse_fhir_user(&path, "https://h/fhir");
+            proptest::prop_assert_eq!(picked(relative), accepted(type_and_id(&path, true)));
+            let absolute = parse_fhir_user(&format!("https://h/{path}"), "https://h/fhir");
+            proptest::prop_assert_eq!(picked(absolute), accepted(type_and_id(&path, false)));
         }
     }
 

@@ -52,20 +52,27 @@ pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Resu
         .get("keys")
         .and_then(Json::as_array)
         .ok_or_else(|| invalid("jwks"))?;
-    let str_of = |key: &Json, name: &str| key.get(name).and_then(Json::as_str).map(String::from);
-    let mut candidates = keys.iter().filter(|key| {
-        str_of(key, "kty").as_deref() == Some(alg.key_type())
+    let mut found = None;
+    for key in keys {
+        let fits = str_of(key, "kty") == Some(alg.key_type())
             && str_of(key, "use").is_none_or(|u| u == "sig")
             && key
                 .get("alg")
                 .is_none_or(|a| a.as_str() == Some(jws_name(alg)))
-            && (alg != SignatureAlg::Es256 || str_of(key, "crv").as_deref() == Some("P-256"))
-            && kid.is_none_or(|k| str_of(key, "kid").as_deref() == Some(k))
-    });
-    let key = candidates.next().ok_or_else(|| invalid("kid"))?;
-    if kid.is_none() && candidates.next().is_some() {
-        return Err(invalid("kid"));
+            && (alg != SignatureAlg::Es256 || str_of(key, "crv") == Some("P-256"))
+            && kid.is_none_or(|k| str_of(key, "kid") == Some(k));
+        if fits {
+            // Only reached without a `kid`: with one, the first fit is taken.
+            if found.is_some() {
+                return Err(invalid("kid"));
+            }
+            found = Some(key);
+            if kid.is_some() {
+                break;
+            }
+        }
     }
+    let key = found.ok_or_else(|| invalid("kid"))?;
     let members: &[&str] = match alg {
         SignatureAlg::Rs256 => &["kty", "n", "e"],
         SignatureAlg::Es256 => &["kty", "crv", "x", "y"],
@@ -75,9 +82,13 @@ pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Resu
         let value = str_of(key, name)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| invalid("jwks"))?;
-        public.push((name.to_string(), Json::String(value)));
+        public.push((name.to_string(), Json::String(value.into())));
     }
     Ok(Json::Object(public))
+}
+
+fn str_of<'a>(key: &'a Json, name: &str) -> Option<&'a str> {
+    key.get(name).and_then(Json::as_str)
 }
 
 fn jws_name(alg: SignatureAlg) -> &'static str {

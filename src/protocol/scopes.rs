@@ -20,13 +20,23 @@ use super::text;
 /// Splits a scope string on ASCII spaces, dropping empty tokens, and checks each token
 /// against the RFC 6749 §3.3 charset (`%x21 / %x23-5B / %x5D-7E`) (spec #20).
 pub fn scope_tokens(scope: &str) -> Result<Vec<&str>> {
-    let tokens: Vec<&str> = text::split(scope, b' ').filter(|t| !t.is_empty()).collect();
-    let valid = |t: &&str| {
-        t.bytes()
+    let invalid = || Error::new(ErrorCode::InvalidOptions).field("scope");
+    // A plain loop: the filter-collect chain cost more wasm.
+    let mut tokens = Vec::new();
+    for token in text::split(scope, b' ') {
+        if token.is_empty() {
+            continue;
+        }
+        if !token
+            .bytes()
             .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
-    };
-    if tokens.is_empty() || !tokens.iter().all(valid) {
-        return Err(Error::new(ErrorCode::InvalidOptions).field("scope"));
+        {
+            return Err(invalid());
+        }
+        tokens.push(token);
+    }
+    if tokens.is_empty() {
+        return Err(invalid());
     }
     Ok(tokens)
 }
@@ -471,10 +481,14 @@ pub fn parse_scopes(scope: &str) -> Vec<Scope> {
 
 /// The tokens of a scope string, classified and borrowed (see [`parse_scopes`]).
 fn tokens(scope: &str) -> Vec<Token<'_>> {
-    text::split(scope, b' ')
-        .filter(|t| !t.is_empty())
-        .map(Token::parse)
-        .collect()
+    // A plain loop: the filter-map-collect chain cost more wasm.
+    let mut tokens = Vec::new();
+    for token in text::split(scope, b' ') {
+        if !token.is_empty() {
+            tokens.push(Token::parse(token));
+        }
+    }
+    tokens
 }
 
 /// The `launch/<type>` scopes of a scope string: each type, with its role if any.

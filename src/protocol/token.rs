@@ -113,10 +113,12 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     pub id_token: Option<String>,
     pub context: LaunchContext,
-    /// RFC 9396 `authorization_details` (experimental in 2.2), when it is an array.
-    pub authorization_details: Option<Json>,
     /// Every member of the response, extensions included, in document order (spec #52).
     pub raw: Json,
+    /// The `authorization_details` array a refresh's non-array value displaced from
+    /// `raw` (see [`TokenResponse::authorization_details`]). The array is read in `raw`,
+    /// not copied out of it: the copy linked a deep JSON clone into the wasm.
+    displaced_authorization_details: Option<Json>,
     /// Non-fatal deviations of the server.
     pub warnings: Vec<Warning>,
 }
@@ -150,7 +152,7 @@ impl fmt::Debug for TokenResponse {
             .field("context", &self.context)
             .field(
                 "authorization_details",
-                &self.authorization_details.as_ref().map(|_| "<present>"),
+                &self.authorization_details().map(|_| "<present>"),
             )
             .field("raw_members", &members)
             .field("warnings", &self.warnings)
@@ -184,11 +186,20 @@ impl TokenResponse {
             .collect()
     }
 
+    /// RFC 9396 `authorization_details` (experimental in 2.2), when it is an array. A
+    /// refresh that sent none, or one that is not an array, keeps the earlier one.
+    pub fn authorization_details(&self) -> Option<&Json> {
+        match self.raw.get("authorization_details") {
+            Some(d @ Json::Array(_)) => Some(d),
+            _ => self.displaced_authorization_details.as_ref(),
+        }
+    }
+
     /// The FHIR bases this token may be sent to besides `aud`: the `locations` of each
     /// `smart_on_fhir` entry of `authorization_details` (AL *Authorization Details*,
     /// spec #54). Empty when the server sent none.
     pub fn authorized_locations(&self) -> Vec<&str> {
-        let Some(details) = self.authorization_details.as_ref().and_then(Json::as_array) else {
+        let Some(details) = self.authorization_details().and_then(Json::as_array) else {
             return Vec::new();
         };
         details
@@ -275,14 +286,10 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
         Ok(Some("")) | Err(_) => return Err(invalid("id_token")),
         Ok(t) => t,
     };
-    let authorization_details = match obj.get("authorization_details") {
-        None | Some(Json::Null) => None,
-        Some(d @ Json::Array(_)) => Some(d),
-        Some(_) => {
-            warnings.push(Warning::AuthorizationDetailsNotArray);
-            None
-        }
-    };
+    match obj.get("authorization_details") {
+        None | Some(Json::Null | Json::Array(_)) => {}
+        Some(_) => warnings.push(Warning::AuthorizationDetailsNotArray),
+    }
     let context =
         LaunchContext::from_token_response(&obj, &mut warnings).map_err(|e| e.status(status))?;
     Ok(TokenResponse {
@@ -293,8 +300,8 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
         refresh_token: refresh_token.map(String::from),
         id_token: id_token.map(String::from),
         context,
-        authorization_details: authorization_details.cloned(),
         raw: obj,
+        displaced_authorization_details: None,
         warnings,
     })
 }
@@ -359,10 +366,18 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
         Json::Object(members) => members,
         _ => Vec::new(),
     };
-    if let Json::Object(members) = fresh.raw {
-        for (key, value) in members {
+    let mut displaced = tokens.displaced_authorization_details.take();
+    if let Json::Object(mut members) = fresh.raw {
+        // Taken out of their slots, not out of a `vec::IntoIter`, whose drop cost wasm.
+        for (key, value) in &mut members {
+            let (key, value) = (core::mem::take(key), core::mem::replace(value, Json::Null));
             match raw.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
+                Some(slot) => {
+                    let old = core::mem::replace(&mut slot.1, value);
+                    if key == "authorization_details" && matches!(old, Json::Array(_)) {
+                        displaced = Some(old);
+                    }
+                }
                 None => raw.push((key, value)),
             }
         }
@@ -375,9 +390,8 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
     tokens.refresh_token = fresh.refresh_token.or(tokens.refresh_token.take());
     tokens.id_token = fresh.id_token.or(tokens.id_token.take());
     context::merge(&mut tokens.context, fresh.context);
-    tokens.authorization_details = fresh
-        .authorization_details
-        .or(tokens.authorization_details.take());
+    // An array `fresh` displaced itself is newer than any of `tokens`.
+    tokens.displaced_authorization_details = fresh.displaced_authorization_details.or(displaced);
     tokens.warnings = fresh.warnings;
 }
 
@@ -675,7 +689,7 @@ mod tests {
             r#"{"access_token":"a","token_type":"bearer","scope":"s","authorization_details":{}}"#,
         )
         .unwrap();
-        assert_eq!(t.authorization_details, None);
+        assert_eq!(t.authorization_details(), None);
         assert!(t.warnings.contains(&Warning::AuthorizationDetailsNotArray));
     }
 
@@ -804,6 +818,41 @@ mod tests {
             Some("r2")
         );
         assert_eq!(merged.context.patient.as_deref(), Some("p2"));
+    }
+
+    #[test]
+    fn refresh_merge_keeps_authorization_details_unless_a_new_array_came() {
+        // spec #54, #64
+        let details = |t: &TokenResponse| t.authorized_locations().join(" ");
+        let response = |extra: &str| {
+            let body =
+                format!(r#"{{"access_token":"a","token_type":"bearer","scope":"s"{extra}}}"#);
+            process_refresh_response(200, &body).unwrap()
+        };
+        let located = |url: &str| {
+            format!(
+                r#","authorization_details":[{{"type":"smart_on_fhir","locations":["{url}"]}}]"#
+            )
+        };
+        let mut merged = response(&located("https://r1"));
+        merge_refresh(&mut merged, response(""));
+        assert_eq!(details(&merged), "https://r1");
+        merge_refresh(&mut merged, response(r#","authorization_details":null"#));
+        assert_eq!(details(&merged), "https://r1");
+        merge_refresh(&mut merged, response(r#","authorization_details":{}"#));
+        assert_eq!(details(&merged), "https://r1");
+        merge_refresh(&mut merged, response(&located("https://r2")));
+        assert_eq!(details(&merged), "https://r2");
+        merge_refresh(&mut merged, response(r#","authorization_details":null"#));
+        assert_eq!(details(&merged), "https://r2");
+        // A merged response brings its own kept array along.
+        let mut other = response(&located("https://r3"));
+        merge_refresh(&mut other, response(r#","authorization_details":null"#));
+        merge_refresh(&mut merged, other);
+        assert_eq!(details(&merged), "https://r3");
+        let mut fresh = response(&located("https://r1"));
+        merge_refresh(&mut fresh, merged);
+        assert_eq!(details(&fresh), "https://r3");
     }
 
     #[test]

@@ -93,13 +93,16 @@ pub fn form_decode(text: &str) -> String {
 /// Splits a query string (without the leading `?`) into decoded `(name, value)` pairs,
 /// in order, repeats kept.
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    text::split(query, b'&')
-        .filter(|part| !part.is_empty())
-        .map(|part| match text::split_once(part, b'=') {
-            Some((name, value)) => (form_decode(name), form_decode(value)),
-            None => (form_decode(part), String::new()),
-        })
-        .collect()
+    // A plain loop: the filter-map-collect chain cost more wasm.
+    let mut pairs = Vec::new();
+    for part in text::split(query, b'&') {
+        if part.is_empty() {
+            continue;
+        }
+        let (name, value) = text::split_once(part, b'=').unwrap_or((part, ""));
+        pairs.push((form_decode(name), form_decode(value)));
+    }
+    pairs
 }
 
 // ---------------------------------------------------------------------------------------
@@ -522,17 +525,19 @@ pub fn remove_query_params(url: &str, names: &[&str]) -> String {
     let Some((before, query)) = text::split_once(head, b'?') else {
         return url.to_string();
     };
-    let kept: Vec<&str> = text::split(query, b'&')
-        .filter(|part| {
-            let name = text::split_once(part, b'=').map_or(*part, |(n, _)| n);
-            !part.is_empty() && !names.contains(&form_decode(name).as_str())
-        })
-        .collect();
+    // Written straight into the answer: a filtered, collected and joined list of
+    // parts cost more wasm.
     let mut out = String::with_capacity(url.len());
     out.push_str(before);
-    if !kept.is_empty() {
-        out.push('?');
-        out.push_str(&text::join(&kept, "&"));
+    let mut separator = '?';
+    for part in text::split(query, b'&') {
+        let name = text::split_once(part, b'=').map_or(part, |(n, _)| n);
+        if part.is_empty() || names.contains(&form_decode(name).as_str()) {
+            continue;
+        }
+        out.push(separator);
+        separator = '&';
+        out.push_str(part);
     }
     out.push_str(fragment);
     out

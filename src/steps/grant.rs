@@ -5,10 +5,9 @@ use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::context::FhirContextItem;
 use crate::protocol::id_token::{self, IdTokenClaims};
-use crate::protocol::json::Json;
-use crate::protocol::text::{self, concat, push_u64};
+use crate::protocol::text::{concat, push_u64};
 use crate::protocol::token::{self, TokenResponse};
-use crate::protocol::{base64url, fhir, scopes, url, Error, ErrorCode, Result};
+use crate::protocol::{fhir, scopes, url, Error, ErrorCode, Result};
 use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, SessionOptions};
 
 /// A validated id_token: its claims, the payload text they came from (`idTokenClaims`:
@@ -109,7 +108,8 @@ fn read_id_token(
     let Some(issuer) = record.issuer.as_deref() else {
         return Ok(None);
     };
-    let claims = id_token::decode_id_token(jwt)?.claims;
+    let decoded = id_token::decode_id_token(jwt)?;
+    let claims = decoded.claims;
     id_token::validate_claims(
         &claims,
         issuer,
@@ -124,41 +124,24 @@ fn read_id_token(
     };
     Ok(Some(CheckedIdToken {
         claims,
-        payload: payload_text(jwt),
+        payload: decoded.payload,
         fhir_user,
     }))
-}
-
-/// The decoded payload of a JWT, as JSON text (`idTokenClaims`: every claim as sent).
-/// Called on a token that decoded already, so it cannot fail; `{}` if it did.
-fn payload_text(jwt: &str) -> String {
-    text::split(jwt, b'.')
-        .nth(1)
-        .and_then(base64url::decode)
-        .and_then(|bytes| text::utf8(&bytes, false))
-        .unwrap_or_else(|| String::from("{}"))
 }
 
 /// The normalised `fhirContext` items of a token response (spec #50), each with `i`,
 /// its index in the response's `fhirContext` array: the JS side adds the item's other
 /// members (`identifier`, extensions) from the response it parsed itself, so no JSON
 /// value is written back here.
-fn fhir_context_json(raw: &Json) -> String {
+fn fhir_context_json(items: &[FhirContextItem]) -> String {
     let mut out = String::from("[");
-    let items = raw
-        .get("fhirContext")
-        .and_then(Json::as_array)
-        .unwrap_or_default();
-    for (i, item) in items.iter().enumerate() {
-        let Ok(item) = FhirContextItem::parse(item) else {
-            continue;
-        };
+    for item in items {
         if out.len() > 1 {
             out.push(',');
         }
         out.push_str(
             &Obj::new()
-                .num("i", i as u64)
+                .num("i", item.index as u64)
                 .opt_str("reference", item.reference.as_deref())
                 .opt_str("canonical", item.canonical.as_deref())
                 .opt_str("type", item.resource_type.as_deref())
@@ -192,21 +175,19 @@ impl Grant {
     /// step for the JS side: `events` to deliver in order, the `wake` instant for the
     /// next [`Grant::tick`] (`null`: none), and `refresh`: start the automatic refresh.
     fn step_json(&mut self, step: session::Step) -> String {
-        if step
-            .events
-            .iter()
-            .any(|e| matches!(e, SessionEvent::Ended { .. }))
-        {
-            self.live = None;
-        }
         let mut events = String::from("[");
-        for (i, event) in step.events.iter().enumerate() {
-            if i > 0 {
+        let mut ended = false;
+        for event in &step.events {
+            ended |= matches!(event, SessionEvent::Ended { .. });
+            if events.len() > 1 {
                 events.push(',');
             }
             events.push_str(&event_json(event));
         }
         events.push(']');
+        if ended {
+            self.live = None;
+        }
         let wake = match step.next_wake_ms {
             Some(at) if self.live.is_some() => {
                 let mut s = String::new();
@@ -281,7 +262,7 @@ impl Grant {
             None => None,
         };
         let expires_at_ms = token::expires_at_ms(tokens.expires_in, requested_at_ms);
-        let context = fhir_context_json(&tokens.raw);
+        let context = fhir_context_json(&tokens.context.fhir_context);
         self.server_url = record.fhir_base.clone();
         self.requested_scope = record.requested_scope.clone();
         self.session = Session::new(
@@ -318,8 +299,8 @@ impl Grant {
                 claims = Some(checked);
             }
         }
-        let context =
-            (!fresh.context.fhir_context.is_empty()).then(|| fhir_context_json(&fresh.raw));
+        let items = &fresh.context.fhir_context;
+        let context = (!items.is_empty()).then(|| fhir_context_json(items));
         let expires_at_ms = token::expires_at_ms(fresh.expires_in, now_ms);
         let Some(live) = self.live.as_mut() else {
             return Err(session_ended());

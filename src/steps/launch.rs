@@ -152,7 +152,7 @@ fn config_json(c: &SmartConfiguration) -> String {
 /// a real CSPRNG is not a thing (spec #74).
 fn random_32(bytes: &[u8]) -> Result<[u8; 32]> {
     match <[u8; 32]>::try_from(bytes) {
-        Ok(b) if b.iter().any(|&x| x != 0) => Ok(b),
+        Ok(b) if b != [0; 32] => Ok(b),
         _ => Err(Error::new(ErrorCode::CryptoUnavailable)),
     }
 }
