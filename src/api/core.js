@@ -1,10 +1,11 @@
 // The wasm module (src/steps/): the calls into it, and the one place their answers are
-// unwrapped. The calling convention is that of src/steps/abi.rs: each input goes into a
-// buffer from the wasm's `alloc`, and the answer's text is read out of its memory at
-// once, before the next call.
+// unwrapped. The calling convention is that of src/steps/abi.rs: the inputs go into the
+// wasm's one input buffer, and the answer's text is read out of its memory at once,
+// before the next call.
 import { SmartError } from "../js/smart_error.js";
 
 let wasm;
+let memory = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -15,21 +16,42 @@ export function attach(exports) {
   return exports;
 }
 
-/** An input's (pointer, length) in the wasm's memory: text as UTF-8, or bytes. */
-function put(input) {
-  const bytes = typeof input === "string" ? encoder.encode(input) : input;
-  const at = wasm.alloc(bytes.length);
+/** A view of the wasm's memory; a new one once the memory has grown. */
+const bytes = () =>
+  memory.buffer === wasm.memory.buffer ? memory : (memory = new Uint8Array(wasm.memory.buffer));
+
+/** Writes the texts (and then the bytes, if any) into the wasm's input buffer, with
+ *  `room` bytes for the texts; their lengths, or undefined when the texts need more. */
+function write(texts, data, room) {
+  const at = wasm.input(room + (data?.length ?? 0));
   if (!at) throw new Error("smart-launch: the wasm is out of memory");
-  new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
-  return [at, bytes.length];
+  const view = bytes();
+  let end = at;
+  const lengths = [];
+  for (const text of texts) {
+    const { read, written } = encoder.encodeInto(text, view.subarray(end, at + room));
+    if (read < text.length) return undefined;
+    lengths.push(written);
+    end += written;
+  }
+  if (data) {
+    view.set(data, end);
+    lengths.push(data.length);
+  }
+  return lengths;
 }
 
-/** Calls the export `fn` with `head` (numbers) and `inputs`; the value of its answer
- *  (`{"ok": value}`), or its error thrown as a SmartError. */
-function call(fn, head, ...inputs) {
+/** Calls the export `fn` with `head` (numbers), then the lengths of `texts` and of
+ *  `data` (if given) in the input buffer; the value of its answer (`{"ok": value}`), or
+ *  its error thrown as a SmartError. */
+function call(fn, head, texts, data) {
   if (!wasm) throw new Error("smart-launch: await init() before any other call");
-  const length = wasm[fn](...head, ...inputs.flatMap(put));
-  const { ok, error } = JSON.parse(decoder.decode(new Uint8Array(wasm.memory.buffer, wasm.answer(), length)));
+  const chars = texts.reduce((n, text) => n + text.length, 0);
+  // Room for ASCII first (one byte a UTF-16 unit); at most three bytes a unit otherwise.
+  const lengths = write(texts, data, chars) ?? write(texts, data, chars * 3);
+  const length = wasm[fn](...head, ...lengths);
+  const at = wasm.answer();
+  const { ok, error } = JSON.parse(decoder.decode(bytes().subarray(at, at + length)));
   if (error) throw new SmartError(error.code, error);
   return ok;
 }
@@ -37,10 +59,10 @@ function call(fn, head, ...inputs) {
 const NO_BYTES = new Uint8Array(0);
 
 /** Runs the wasm step `name` with `args` (strings, numbers, booleans, undefined). */
-export const step = (name, ...args) => call("step", [], name, JSON.stringify(args), NO_BYTES);
+export const step = (name, ...args) => call("step", [], [name, JSON.stringify(args)], NO_BYTES);
 
 /** Runs a step that also takes bytes (random bytes, a digest). */
-export const stepWithBytes = (name, bytes, ...args) => call("step", [], name, JSON.stringify(args), bytes);
+export const stepWithBytes = (name, data, ...args) => call("step", [], [name, JSON.stringify(args)], data);
 
 // A grant that the app drops without logout() is freed when it is collected.
 const unreachable = new FinalizationRegistry((grant) => wasm.grant_free(grant));
@@ -57,7 +79,7 @@ export class Grant {
 
   /** Runs the grant's step `name` with `args`. */
   step(name, ...args) {
-    return call("grant_call", [this.#grant], name, JSON.stringify(args));
+    return call("grant_call", [this.#grant], [name, JSON.stringify(args)]);
   }
 
   /** Gives the wasm's memory back (a launch that failed). A freed grant answers

@@ -9,9 +9,12 @@
 //! in `src/api/core.js` and the loader in `src/browser/wasm.js` do the same.
 //!
 //! The calling convention:
-//! - The JS side asks [`alloc`] for one buffer per input, writes the input there (UTF-8
-//!   text or raw bytes) and passes `(pointer, length)`. The callee takes the buffers over
-//!   and frees them.
+//! - The inputs of a call go, one after the other, into one buffer that the wasm keeps
+//!   for the life of the page: [`input`] makes it at least as large as asked and gives
+//!   its address; the JS side writes the UTF-8 text (`TextEncoder.encodeInto`) or bytes
+//!   there and passes their lengths. Nothing is allocated per call on either side: a
+//!   buffer per input (JS `encode()`, wasm `alloc`) made `request()` 0.4 ms slower in
+//!   Chromium, measured (the garbage of many small ArrayBuffers).
 //! - A call returns the length of its answer (JSON text); [`answer`] gives its address.
 //!   The answer lives in the wasm's memory until the next call, so the JS side decodes it
 //!   at once. The module is single-threaded (no `atomics`, see `lib.rs`): calls never
@@ -22,36 +25,34 @@
 use super::{answer, step, Grant};
 use crate::prelude::*;
 use crate::protocol::{text, Error, ErrorCode};
-use alloc::alloc::{alloc as allocate, Layout};
+use alloc::borrow::Cow;
 use core::cell::UnsafeCell;
 
-/// The answer of the last call (see the module documentation).
-struct LastAnswer(UnsafeCell<String>);
+/// A value of the module's single thread (see the module documentation).
+struct Local<T>(UnsafeCell<T>);
 
 // SAFETY: the wasm is single-threaded (see the module documentation).
-unsafe impl Sync for LastAnswer {}
+unsafe impl<T> Sync for Local<T> {}
 
-static LAST_ANSWER: LastAnswer = LastAnswer(UnsafeCell::new(String::new()));
+/// The inputs of the call being made.
+static INPUT: Local<Vec<u8>> = Local(UnsafeCell::new(Vec::new()));
+/// The answer of the last call.
+static LAST_ANSWER: Local<String> = Local(UnsafeCell::new(String::new()));
 
-fn keep(text: String) -> usize {
-    let len = text.len();
-    // SAFETY: single-threaded, and no reference to the old answer outlives this call
-    // (the JS side copies an answer out before the next call).
-    unsafe { *LAST_ANSWER.0.get() = text };
-    len
-}
-
-/// A buffer of `len` bytes for an input (its owner is the call it is passed to); null
-/// when the memory cannot grow, which the JS side checks.
-#[export_name = "alloc"]
-pub extern "C" fn alloc(len: usize) -> *mut u8 {
-    match Layout::array::<u8>(len) {
-        // A zero-sized allocation is not allowed: any non-null pointer will do.
-        Ok(_) if len == 0 => core::ptr::NonNull::dangling().as_ptr(),
-        // SAFETY: the layout has a non-zero size.
-        Ok(layout) => unsafe { allocate(layout) },
-        Err(_) => core::ptr::null_mut(),
+/// The input buffer, at least `len` bytes long; null when the memory cannot grow, which
+/// the JS side checks.
+#[export_name = "input"]
+pub extern "C" fn input(len: usize) -> *mut u8 {
+    // SAFETY: single-threaded, and no call is running (the JS side calls this between
+    // calls), so nothing else refers to the buffer.
+    let buffer = unsafe { &mut *INPUT.0.get() };
+    if buffer.len() < len {
+        if buffer.try_reserve_exact(len - buffer.len()).is_err() {
+            return core::ptr::null_mut();
+        }
+        buffer.resize(len, 0);
     }
+    buffer.as_mut_ptr()
 }
 
 /// The address of the last call's answer.
@@ -61,44 +62,59 @@ pub extern "C" fn answer_ptr() -> *const u8 {
     unsafe { (*LAST_ANSWER.0.get()).as_ptr() }
 }
 
-/// Takes over an input buffer from [`alloc`].
-///
-/// # Safety
-/// `ptr` and `len` are those of one `alloc(len)`, written by the JS side and not used
-/// again.
-unsafe fn bytes(ptr: *mut u8, len: usize) -> Vec<u8> {
-    if len == 0 {
-        return Vec::new();
+fn keep(text: String) -> usize {
+    let len = text.len();
+    // SAFETY: single-threaded, and no reference to the old answer outlives this call
+    // (the JS side copies an answer out before the next call).
+    unsafe { *LAST_ANSWER.0.get() = text };
+    len
+}
+
+/// The inputs of this call: consecutive parts of the input buffer of the given lengths.
+/// Lengths that overrun the buffer read as empty, which every step refuses.
+struct Inputs {
+    buffer: &'static [u8],
+    at: usize,
+}
+
+impl Inputs {
+    fn take() -> Inputs {
+        // SAFETY: single-threaded; `input` (the only writer) is not called during a call.
+        let buffer = unsafe { &*INPUT.0.get() };
+        Inputs { buffer, at: 0 }
     }
-    Vec::from_raw_parts(ptr, len, len)
+
+    fn bytes(&mut self, len: usize) -> &'static [u8] {
+        let end = self.at.saturating_add(len);
+        let part = self.buffer.get(self.at..end).unwrap_or_default();
+        self.at = end;
+        part
+    }
+
+    /// The JS side writes with `TextEncoder`, which never writes invalid UTF-8; should
+    /// anything else, the text reads as empty, which every step refuses. ASCII, nearly
+    /// every input (JSON with a token response or a FHIR resource in it), is read in
+    /// place: decoding it char by char cost `request()` more than the rest of its wasm
+    /// work, measured.
+    fn text(&mut self, len: usize) -> Cow<'static, str> {
+        let bytes = self.bytes(len);
+        if bytes.iter().all(u8::is_ascii) {
+            // SAFETY: ASCII is UTF-8.
+            Cow::Borrowed(unsafe { core::str::from_utf8_unchecked(bytes) })
+        } else {
+            Cow::Owned(text::utf8(bytes, false).unwrap_or_default())
+        }
+    }
 }
 
-/// An input buffer as text. The JS side writes it with `TextEncoder`, which never
-/// writes invalid UTF-8; should anything else, the text reads as empty, which every step
-/// refuses.
-///
-/// # Safety
-/// As for [`bytes`].
-unsafe fn text_of(ptr: *mut u8, len: usize) -> String {
-    text::utf8(&bytes(ptr, len), false).unwrap_or_default()
-}
-
-/// [`super::step`]: `name`, `args` (JSON text) and `bytes`; answers JSON text.
-///
-/// # Safety
-/// Each `(pointer, length)` pair is one buffer from [`alloc`] (see [`bytes`]).
+/// [`super::step`]: its name, its arguments (JSON text) and its bytes, of these lengths
+/// in the input buffer; answers JSON text.
 #[export_name = "step"]
-pub unsafe extern "C" fn step_export(
-    name: *mut u8,
-    name_len: usize,
-    args: *mut u8,
-    args_len: usize,
-    data: *mut u8,
-    data_len: usize,
-) -> usize {
-    let name = text_of(name, name_len);
-    let args = text_of(args, args_len);
-    keep(step(&name, &args, &bytes(data, data_len)))
+pub extern "C" fn step_export(name_len: usize, args_len: usize, data_len: usize) -> usize {
+    let mut inputs = Inputs::take();
+    let name = inputs.text(name_len);
+    let args = inputs.text(args_len);
+    keep(step(&name, &args, inputs.bytes(data_len)))
 }
 
 /// A new, empty grant (its `launch` step fills it).
@@ -107,21 +123,16 @@ pub extern "C" fn grant_new() -> *mut Grant {
     Box::into_raw(Box::new(Grant::new()))
 }
 
-/// [`Grant::call`] on `grant`: `name` and `args` (JSON text); answers JSON text.
+/// [`Grant::call`] on `grant`: the step's name and arguments (JSON text), of these
+/// lengths in the input buffer; answers JSON text.
 ///
 /// # Safety
-/// `grant` is null or from [`grant_new`] and not yet freed; the buffers are as for
-/// [`step_export`].
+/// `grant` is null or from [`grant_new`] and not yet freed.
 #[export_name = "grant_call"]
-pub unsafe extern "C" fn grant_call(
-    grant: *mut Grant,
-    name: *mut u8,
-    name_len: usize,
-    args: *mut u8,
-    args_len: usize,
-) -> usize {
-    let name = text_of(name, name_len);
-    let args = text_of(args, args_len);
+pub unsafe extern "C" fn grant_call(grant: *mut Grant, name_len: usize, args_len: usize) -> usize {
+    let mut inputs = Inputs::take();
+    let name = inputs.text(name_len);
+    let args = inputs.text(args_len);
     keep(match grant.as_mut() {
         Some(grant) => grant.call(&name, &args),
         None => answer(Err(Error::new(ErrorCode::SessionEnded))),
