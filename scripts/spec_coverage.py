@@ -23,7 +23,7 @@ OUT = os.path.join(ROOT, "test-output")
 
 CITATION = re.compile(r"spec\s+((?:#\d+(?:\s*[-\u2013]\s*#?\d+)?(?:\s*,\s*|\s+and\s+|\s+)?)+)")
 NUMBER_OR_RANGE = re.compile(r"#(\d+)(?:\s*[-\u2013]\s*#?(\d+))?")
-RUST_TEST_ATTR = re.compile(r"#\[(test|wasm_bindgen_test|tokio::test)(\]|\()")
+RUST_TEST_ATTR = re.compile(r"#\[(test|tokio::test)(\]|\()")
 RUST_FN = re.compile(r"\bfn\s+(\w+)\s*\(")
 JS_TEST = re.compile(r"""\btest\(\s*(['"`])(.+?)\1""")
 
@@ -57,7 +57,7 @@ def rust_tests(path, suite):
     """(suite, test name) -> cited items, for the test functions of one Rust file.
 
     A citation belongs to the test function it stands in: the last `fn` seen, if that
-    was a test (`#[test]`, `#[wasm_bindgen_test]`, or inside `proptest!`); a helper
+    was a test (`#[test]`, `#[tokio::test]`, or inside `proptest!`); a helper
     `fn` ends the attribution."""
     found = {}
     current = None

@@ -179,19 +179,6 @@ pub fn digits_value(digits: &str) -> u32 {
     })
 }
 
-/// The parts joined with `sep`: `[..].join(sep)` without its generic copy routine
-/// (about 1 KB of wasm for each element type).
-pub fn join(parts: &[&str], sep: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push_str(sep);
-        }
-        out.push_str(part);
-    }
-    out
-}
-
 /// The parts joined without a separator.
 pub fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -285,13 +272,6 @@ mod tests {
             assert_eq!(digits_value(s), s.parse::<u32>().unwrap());
         }
         assert_eq!(digits_value("99999999999"), u32::MAX);
-    }
-
-    #[test]
-    fn join_matches_slice_join() {
-        for parts in [&[][..], &["a"][..], &["a", "", "bc"][..]] {
-            assert_eq!(join(parts, "; "), parts.join("; "));
-        }
     }
 
     #[test]

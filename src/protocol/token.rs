@@ -114,11 +114,9 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     pub context: LaunchContext,
     /// Every member of the response, extensions included, in document order (spec #52).
+    /// After a refresh ([`merge_refresh`]), the earlier members overlaid with the new
+    /// ones.
     pub raw: Json,
-    /// The `authorization_details` array a refresh's non-array value displaced from
-    /// `raw` (see [`TokenResponse::authorization_details`]). The array is read in `raw`,
-    /// not copied out of it: the copy linked a deep JSON clone into the wasm.
-    displaced_authorization_details: Option<Json>,
     /// Non-fatal deviations of the server.
     pub warnings: Vec<Warning>,
 }
@@ -189,10 +187,9 @@ impl TokenResponse {
     /// RFC 9396 `authorization_details` (experimental in 2.2), when it is an array. A
     /// refresh that sent none, or one that is not an array, keeps the earlier one.
     pub fn authorization_details(&self) -> Option<&Json> {
-        match self.raw.get("authorization_details") {
-            Some(d @ Json::Array(_)) => Some(d),
-            _ => self.displaced_authorization_details.as_ref(),
-        }
+        self.raw
+            .get("authorization_details")
+            .filter(|d| matches!(d, Json::Array(_)))
     }
 
     /// The FHIR bases this token may be sent to besides `aud`: the `locations` of each
@@ -301,7 +298,6 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
         id_token: id_token.map(String::from),
         context,
         raw: obj,
-        displaced_authorization_details: None,
         warnings,
     })
 }
@@ -366,18 +362,16 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
         Json::Object(members) => members,
         _ => Vec::new(),
     };
-    let mut displaced = tokens.displaced_authorization_details.take();
     if let Json::Object(mut members) = fresh.raw {
         // Taken out of their slots, not out of a `vec::IntoIter`, whose drop cost wasm.
         for (key, value) in &mut members {
             let (key, value) = (core::mem::take(key), core::mem::replace(value, Json::Null));
             match raw.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => {
-                    let old = core::mem::replace(&mut slot.1, value);
-                    if key == "authorization_details" && matches!(old, Json::Array(_)) {
-                        displaced = Some(old);
-                    }
-                }
+                // An `authorization_details` array stays unless a new array came (it is
+                // read in `raw`, see `TokenResponse::authorization_details`).
+                Some((_, Json::Array(_)))
+                    if key == "authorization_details" && !matches!(value, Json::Array(_)) => {}
+                Some(slot) => slot.1 = value,
                 None => raw.push((key, value)),
             }
         }
@@ -390,8 +384,6 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
     tokens.refresh_token = fresh.refresh_token.or(tokens.refresh_token.take());
     tokens.id_token = fresh.id_token.or(tokens.id_token.take());
     context::merge(&mut tokens.context, fresh.context);
-    // An array `fresh` displaced itself is newer than any of `tokens`.
-    tokens.displaced_authorization_details = fresh.displaced_authorization_details.or(displaced);
     tokens.warnings = fresh.warnings;
 }
 
