@@ -114,9 +114,16 @@ fn invalid(field: &'static str) -> Error {
     Error::new(ErrorCode::InvalidOptions).field(field)
 }
 
-/// Checks an absolute `http(s)` URL without fragment that must be `https:` (or
-/// loopback with the flag): `invalid_options` or `insecure_endpoint`, naming `field`.
-fn check_url(url: &str, field: &'static str, allow_insecure_localhost: bool) -> Result<Url> {
+/// Checks an absolute `http(s)` URL without fragment (and without query unless
+/// `query_ok`) that must be `https:` (or loopback with the flag): `invalid_options` or
+/// `insecure_endpoint`, naming `field`. The query is checked last, so an insecure `aud`
+/// with a query reads as insecure.
+fn check_url(
+    url: &str,
+    field: &'static str,
+    allow_insecure_localhost: bool,
+    query_ok: bool,
+) -> Result<()> {
     let parsed = Url::parse(url).map_err(|_| invalid(field))?;
     if parsed.fragment.is_some() {
         return Err(invalid(field));
@@ -124,14 +131,17 @@ fn check_url(url: &str, field: &'static str, allow_insecure_localhost: bool) -> 
     if !is_https_or_local(url, allow_insecure_localhost) {
         return Err(Error::new(ErrorCode::InsecureEndpoint).field(field));
     }
-    Ok(parsed)
+    if !query_ok && parsed.query.is_some() {
+        return Err(invalid(field));
+    }
+    Ok(())
 }
 
 /// Checks a `redirect_uri` (spec #18; RFC 6749 §3.1.2): absolute, no fragment,
 /// `https:` or, only with `allow_insecure_localhost`, `http:` on loopback.
 /// Errors: `invalid_options` or `insecure_endpoint`, field `redirect_uri`.
 pub fn check_redirect_uri(redirect_uri: &str, allow_insecure_localhost: bool) -> Result<()> {
-    check_url(redirect_uri, "redirect_uri", allow_insecure_localhost).map(|_| ())
+    check_url(redirect_uri, "redirect_uri", allow_insecure_localhost, true)
 }
 
 /// The shortest `state` accepted: 22 base64url characters carry 132 bits, above the
@@ -144,15 +154,13 @@ fn authorize_pairs(p: &AuthorizeParams) -> Result<Vec<(&'static str, &str)>> {
         &p.authorization_endpoint,
         "authorization_endpoint",
         p.allow_insecure_localhost,
+        true,
     )?;
     if p.client_id.is_empty() {
         return Err(invalid("client_id"));
     }
     check_redirect_uri(&p.redirect_uri, p.allow_insecure_localhost)?;
-    let aud = check_url(&p.aud, "aud", p.allow_insecure_localhost)?;
-    if aud.query.is_some() {
-        return Err(invalid("aud"));
-    }
+    check_url(&p.aud, "aud", p.allow_insecure_localhost, false)?;
     if p.state.len() < MIN_STATE_LEN {
         return Err(invalid("state"));
     }
