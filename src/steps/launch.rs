@@ -157,6 +157,12 @@ fn random_32(bytes: &[u8]) -> Result<[u8; 32]> {
     }
 }
 
+/// The first 32 bytes and the rest (all and none when shorter): `split_at` keeps a
+/// formatting panic path in the wasm even where it cannot fail.
+pub(super) fn split_32(bytes: &[u8]) -> (&[u8], &[u8]) {
+    bytes.split_at_checked(32).unwrap_or((bytes, &[]))
+}
+
 /// The PKCE `code_verifier` of 32 bytes from `crypto.getRandomValues` (spec #23): the
 /// JS side hashes it with `crypto.subtle.digest` while discovery is in flight.
 pub fn code_verifier(random: &[u8]) -> String {
@@ -199,7 +205,7 @@ fn make_authorization(
     let need = |doc: &Json, key: &'static str| text(doc, key).ok_or_else(|| invalid(key));
     let digest =
         <[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
-    let (state_bytes, nonce_bytes) = random.split_at(random.len().min(32));
+    let (state_bytes, nonce_bytes) = split_32(random);
     let state = pkce::new_state(&random_32(state_bytes)?);
     let scope = need(plan, "scope")?;
     let nonce = if text::split(&scope, b' ').any(|s| s == "openid") {
