@@ -148,8 +148,15 @@ pub fn check_redirect_uri(redirect_uri: &str, allow_insecure_localhost: bool) ->
 /// IG's 122-bit floor (spec #21). [`super::pkce::new_state`] gives 43.
 pub const MIN_STATE_LEN: usize = 22;
 
+/// One parameter, passed in registers: an inlined `push` stored each pair to memory
+/// first.
+#[inline(never)]
+fn push_pair<'a>(pairs: &mut Vec<(&'static str, &'a str)>, name: &'static str, value: &'a str) {
+    pairs.push((name, value));
+}
+
 /// Validates `p` and lists the parameters in wire order.
-fn authorize_pairs(p: &AuthorizeParams) -> Result<Vec<(&'static str, &str)>> {
+fn authorize_pairs<'a>(p: &'a AuthorizeParams) -> Result<Vec<(&'static str, &'a str)>> {
     check_url(
         &p.authorization_endpoint,
         "authorization_endpoint",
@@ -190,19 +197,20 @@ fn authorize_pairs(p: &AuthorizeParams) -> Result<Vec<(&'static str, &str)>> {
     }
 
     let mut pairs = Vec::with_capacity(10);
-    pairs.push(("response_type", "code"));
-    pairs.push(("client_id", p.client_id.as_str()));
-    pairs.push(("redirect_uri", p.redirect_uri.as_str()));
+    let mut add = |name, value: &'a str| push_pair(&mut pairs, name, value);
+    add("response_type", "code");
+    add("client_id", &p.client_id);
+    add("redirect_uri", &p.redirect_uri);
     if let Some(launch) = &p.launch {
-        pairs.push(("launch", launch.as_str()));
+        add("launch", launch);
     }
-    pairs.push(("scope", p.scope.as_str()));
-    pairs.push(("state", p.state.as_str()));
-    pairs.push(("aud", p.aud.as_str()));
-    pairs.push(("code_challenge", p.code_challenge.as_str()));
-    pairs.push(("code_challenge_method", CODE_CHALLENGE_METHOD));
+    add("scope", &p.scope);
+    add("state", &p.state);
+    add("aud", &p.aud);
+    add("code_challenge", &p.code_challenge);
+    add("code_challenge_method", CODE_CHALLENGE_METHOD);
     if let Some(nonce) = &p.nonce {
-        pairs.push(("nonce", nonce.as_str()));
+        add("nonce", nonce);
     }
     Ok(pairs)
 }
