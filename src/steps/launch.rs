@@ -4,7 +4,7 @@
 use super::options::*;
 use super::{answer, invalid, json_str, ms, Obj};
 use crate::prelude::*;
-use crate::protocol::callback::TransactionRecord;
+use crate::protocol::callback::{self, TransactionRecord};
 use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
 use crate::protocol::json::Json;
 use crate::protocol::text;
@@ -192,61 +192,67 @@ pub fn authorization(
     ))
 }
 
-fn make_authorization(
-    plan: &Json,
-    config: &Json,
+fn make_authorization<'a>(
+    plan: &'a Json,
+    config: &'a Json,
     verifier: &str,
     digest: &[u8],
     random: &[u8],
     now_ms: u64,
 ) -> Result<String> {
-    // Both documents are this module's own answers, passed back unchanged.
-    let text = |doc: &Json, key: &str| doc.get(key).and_then(Json::as_str).map(String::from);
-    let need = |doc: &Json, key: &'static str| text(doc, key).ok_or_else(|| invalid(key));
+    // Both documents are this module's own answers, passed back unchanged. Read
+    // borrowed, each before the struct that copies it: a `?` inside the literal dropped
+    // the members built so far, and the record is written from borrows.
+    let need = |doc: &'a Json, key: &'static str| text_of(doc, key).ok_or_else(|| invalid(key));
     let digest =
         <[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
     let (state_bytes, nonce_bytes) = split_32(random);
     let state = pkce::new_state(&random_32(state_bytes)?);
     let scope = need(plan, "scope")?;
-    let nonce = if text::split(&scope, b' ').any(|s| s == "openid") {
+    let nonce = if text::split(scope, b' ').any(|s| s == "openid") {
         Some(pkce::new_state(&random_32(nonce_bytes)?))
     } else {
         None
     };
     pkce::check_verifier(verifier)?;
+    let endpoint = need(config, "authorization_endpoint")?;
+    let client_id = need(plan, "clientId")?;
+    let redirect_uri = need(plan, "redirectUri")?;
+    let aud = need(plan, "aud")?;
     let params = authorize::AuthorizeParams {
-        authorization_endpoint: need(config, "authorization_endpoint")?,
-        client_id: need(plan, "clientId")?,
-        redirect_uri: need(plan, "redirectUri")?,
-        scope: scope.clone(),
-        state: state.clone(),
-        aud: need(plan, "aud")?,
+        authorization_endpoint: endpoint.into(),
+        client_id: client_id.into(),
+        redirect_uri: redirect_uri.into(),
+        scope: scope.into(),
+        state,
+        aud: aud.into(),
         code_challenge: pkce::code_challenge_from_digest(&digest),
-        launch: text(plan, "launch"),
-        nonce: nonce.clone(),
-        allow_insecure_localhost: plan.get("allowInsecureLocalhost").and_then(Json::as_bool)
-            == Some(true),
+        launch: text_of(plan, "launch").map(String::from),
+        nonce,
+        allow_insecure_localhost: flag_of(plan, "allowInsecureLocalhost") == Some(true),
     };
     let url = authorize::authorize_url(&params)?;
-    let record = TransactionRecord {
-        state: state.clone(),
-        code_verifier: verifier.to_string(),
-        client_id: params.client_id,
-        redirect_uri: params.redirect_uri,
-        fhir_base: need(plan, "fhirBase")?,
-        issuer: text(config, "issuer"),
-        token_endpoint: need(config, "token_endpoint")?,
-        revocation_endpoint: text(config, "revocation_endpoint"),
-        jwks_uri: text(config, "jwks_uri"),
-        requested_scope: scope,
-        nonce,
-        launch: params.launch,
-        created_at_ms: now_ms,
-    };
+    let record = callback::record_json(
+        [
+            Some(&params.state),
+            Some(verifier),
+            Some(&params.client_id),
+            Some(&params.redirect_uri),
+            Some(need(plan, "fhirBase")?),
+            text_of(config, "issuer"),
+            Some(need(config, "token_endpoint")?),
+            text_of(config, "revocation_endpoint"),
+            text_of(config, "jwks_uri"),
+            Some(&params.scope),
+            params.nonce.as_deref(),
+            params.launch.as_deref(),
+        ],
+        now_ms,
+    );
     Ok(Obj::new()
         .str("url", &url)
-        .str("state", &state)
-        .str("record", &record.to_json())
+        .str("state", &params.state)
+        .str("record", &record)
         .end())
 }
 
