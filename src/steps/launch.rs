@@ -45,24 +45,24 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
             return Err(invalid("issuers"));
         }
     }
-    let find = |iss: &str| issuers.iter().find(|e| text_of(e, "iss") == Some(iss));
     let opt_iss = text_of(&opts, "iss");
     let page_launch = url::parse_query(page_query)
         .iter()
         .any(|(k, _)| k == "launch");
 
     let from_page;
-    let (fhir_base, launch, entry) = match text_of(&opts, "launch") {
-        // EHR launch (spec #11-#13), with the launch handle the app read itself...
-        Some(launch) => (opt_iss.ok_or_else(|| invalid("iss"))?, Some(launch), None),
-        // ...or from the launch URL.
+    let (fhir_base, launch) = match text_of(&opts, "launch") {
+        // EHR launch from the launch URL (spec #11-#13)...
         None if page_launch => {
             from_page = authorize::ehr_launch_params(page_query)?;
-            (from_page.0.as_str(), Some(from_page.1.as_str()), None)
+            (from_page.0.as_str(), Some(from_page.1.as_str()))
         }
-        None => (opt_iss.ok_or_else(|| invalid("iss"))?, None, None),
+        // ...or with the launch handle the app read itself, or standalone.
+        launch => (opt_iss.ok_or_else(|| invalid("iss"))?, launch),
     };
-    let entry = entry.or_else(|| find(fhir_base));
+    let entry = issuers
+        .iter()
+        .find(|e| text_of(e, "iss") == Some(fhir_base));
     // spec #12: the launch URL can be forged; an unknown `iss` is refused before any
     // request. Exact string match: `aud` must equal it verbatim (spec #22). Without an
     // allowlist, the app's own `iss` is the one trusted server.
@@ -105,11 +105,11 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
         .num("timeoutMs", timeout_ms(&opts))
         .bool(
             "allowInsecureLocalhost",
-            flag_of(&opts, "allowInsecureLocalhost").unwrap_or(false),
+            flag_of(&opts, "allowInsecureLocalhost") == Some(true),
         )
         .bool(
             "legacyCapabilityStatement",
-            flag_of(&opts, "legacyCapabilityStatement").unwrap_or(false),
+            flag_of(&opts, "legacyCapabilityStatement") == Some(true),
         )
         .end())
 }
