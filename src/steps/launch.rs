@@ -157,6 +157,11 @@ fn random_32(bytes: &[u8]) -> Result<[u8; 32]> {
     }
 }
 
+/// A `state` or `nonce` of 32 random bytes (spec #21).
+fn random_state(bytes: &[u8]) -> Result<String> {
+    random_32(bytes).map(|r| pkce::new_state(&r))
+}
+
 /// The first 32 bytes and the rest (all and none when shorter): `split_at` keeps a
 /// formatting panic path in the wasm even where it cannot fail.
 pub(super) fn split_32(bytes: &[u8]) -> (&[u8], &[u8]) {
@@ -207,10 +212,10 @@ fn make_authorization<'a>(
     let digest =
         <[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
     let (state_bytes, nonce_bytes) = split_32(random);
-    let state = pkce::new_state(&random_32(state_bytes)?);
+    let state = random_state(state_bytes)?;
     let scope = need(plan, "scope")?;
     let nonce = if text::split(scope, b' ').any(|s| s == "openid") {
-        Some(pkce::new_state(&random_32(nonce_bytes)?))
+        Some(random_state(nonce_bytes)?)
     } else {
         None
     };
