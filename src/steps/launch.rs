@@ -147,19 +147,20 @@ fn config_json(c: &SmartConfiguration) -> String {
         .end()
 }
 
-/// 32 random bytes as a byte array. A stubbed `getRandomValues` that returns without
+/// 32 random bytes as a byte array, borrowed (a copy returned by value went through
+/// memory twice). A stubbed `getRandomValues` that returns without
 /// filling the array must not give a predictable state or verifier: 32 zero bytes from
 /// a real CSPRNG is not a thing (spec #74).
-fn random_32(bytes: &[u8]) -> Result<[u8; 32]> {
-    match <[u8; 32]>::try_from(bytes) {
-        Ok(b) if b != [0; 32] => Ok(b),
+fn random_32(bytes: &[u8]) -> Result<&[u8; 32]> {
+    match <&[u8; 32]>::try_from(bytes) {
+        Ok(b) if *b != [0; 32] => Ok(b),
         _ => Err(Error::new(ErrorCode::CryptoUnavailable)),
     }
 }
 
 /// A `state` or `nonce` of 32 random bytes (spec #21).
 fn random_state(bytes: &[u8]) -> Result<String> {
-    random_32(bytes).map(|r| pkce::new_state(&r))
+    random_32(bytes).map(pkce::new_state)
 }
 
 /// The first 32 bytes and the rest (all and none when shorter): `split_at` keeps a
@@ -171,7 +172,7 @@ pub(super) fn split_32(bytes: &[u8]) -> (&[u8], &[u8]) {
 /// The PKCE `code_verifier` of 32 bytes from `crypto.getRandomValues` (spec #23): the
 /// JS side hashes it with `crypto.subtle.digest` while discovery is in flight.
 pub fn code_verifier(random: &[u8]) -> String {
-    answer(random_32(random).map(|r| json_str(&pkce::code_verifier(&r))))
+    answer(random_32(random).map(|r| json_str(&pkce::code_verifier(r))))
 }
 
 /// The authorization request (spec #16-#31) and its transaction record (spec #32).
@@ -210,7 +211,7 @@ fn make_authorization<'a>(
     // the members built so far, and the record is written from borrows.
     let need = |doc: &'a Json, key: &'static str| text_of(doc, key).ok_or_else(|| invalid(key));
     let digest =
-        <[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
+        <&[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
     let (state_bytes, nonce_bytes) = split_32(random);
     let state = random_state(state_bytes)?;
     let scope = need(plan, "scope")?;
@@ -231,7 +232,7 @@ fn make_authorization<'a>(
         scope: scope.into(),
         state,
         aud: aud.into(),
-        code_challenge: pkce::code_challenge_from_digest(&digest),
+        code_challenge: pkce::code_challenge_from_digest(digest),
         launch: text_of(plan, "launch").map(String::from),
         nonce,
         allow_insecure_localhost: flag_of(plan, "allowInsecureLocalhost") == Some(true),
