@@ -115,14 +115,14 @@ fn lost(field: &'static str) -> Error {
 /// [`TransactionRecord::to_json`] of borrowed members, in the order of
 /// `RECORD_MEMBERS`: the launch writes its record without first copying each member
 /// into a `TransactionRecord`.
-pub(crate) fn record_json(values: [Option<&str>; 12], created_at_ms: u64) -> String {
+pub(crate) fn record_json(values: &[Option<&str>; 12], created_at_ms: u64) -> String {
     let mut out = String::from("{\"v\":");
     push_u64(&mut out, RECORD_VERSION as u64);
-    for ((key, _), value) in RECORD_MEMBERS.into_iter().zip(values) {
+    for ((key, _), value) in RECORD_MEMBERS.iter().zip(values) {
         out.push(',');
         push_json_string(&mut out, key);
         out.push(':');
-        match value {
+        match *value {
             Some(v) => push_json_string(&mut out, v),
             None => out.push_str("null"),
         }
@@ -140,7 +140,7 @@ impl TransactionRecord {
     /// `Json`'s `Display`, which would bring float formatting into the wasm.
     pub fn to_json(&self) -> String {
         record_json(
-            [
+            &[
                 Some(&self.state),
                 Some(&self.code_verifier),
                 Some(&self.client_id),

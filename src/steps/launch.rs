@@ -239,7 +239,7 @@ fn make_authorization<'a>(
     };
     let url = authorize::authorize_url(&params)?;
     let record = callback::record_json(
-        [
+        &[
             Some(&params.state),
             Some(verifier),
             Some(&params.client_id),
