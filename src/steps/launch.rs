@@ -105,11 +105,11 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
         .num("timeoutMs", timeout_ms(&opts))
         .bool(
             "allowInsecureLocalhost",
-            flag_of(&opts, "allowInsecureLocalhost") == Some(true),
+            flag_of(&opts, "allowInsecureLocalhost").unwrap_or(false),
         )
         .bool(
             "legacyCapabilityStatement",
-            flag_of(&opts, "legacyCapabilityStatement") == Some(true),
+            flag_of(&opts, "legacyCapabilityStatement").unwrap_or(false),
         )
         .end())
 }
@@ -147,10 +147,10 @@ fn config_json(c: &SmartConfiguration) -> String {
         .end()
 }
 
-/// 32 random bytes as a byte array, borrowed (a copy returned by value went through
-/// memory twice). A stubbed `getRandomValues` that returns without
-/// filling the array must not give a predictable state or verifier: 32 zero bytes from
-/// a real CSPRNG is not a thing (spec #74).
+/// 32 random bytes as a byte array, borrowed: a copy returned by value went through
+/// memory twice. A stubbed `getRandomValues` that returns without filling the array
+/// must not give a predictable state or verifier: 32 zero bytes from a real CSPRNG is
+/// not a thing (spec #74).
 fn random_32(bytes: &[u8]) -> Result<&[u8; 32]> {
     match <&[u8; 32]>::try_from(bytes) {
         Ok(b) if *b != [0; 32] => Ok(b),
