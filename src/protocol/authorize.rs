@@ -114,9 +114,16 @@ fn invalid(field: &'static str) -> Error {
     Error::new(ErrorCode::InvalidOptions).field(field)
 }
 
-/// Checks an absolute `http(s)` URL without fragment that must be `https:` (or
-/// loopback with the flag): `invalid_options` or `insecure_endpoint`, naming `field`.
-fn check_url(url: &str, field: &'static str, allow_insecure_localhost: bool) -> Result<Url> {
+/// Checks an absolute `http(s)` URL without fragment (and without query unless
+/// `query_ok`) that must be `https:` (or loopback with the flag): `invalid_options` or
+/// `insecure_endpoint`, naming `field`. The query is checked last, so an insecure `aud`
+/// with a query reads as insecure.
+fn check_url(
+    url: &str,
+    field: &'static str,
+    allow_insecure_localhost: bool,
+    query_ok: bool,
+) -> Result<()> {
     let parsed = Url::parse(url).map_err(|_| invalid(field))?;
     if parsed.fragment.is_some() {
         return Err(invalid(field));
@@ -124,35 +131,43 @@ fn check_url(url: &str, field: &'static str, allow_insecure_localhost: bool) -> 
     if !is_https_or_local(url, allow_insecure_localhost) {
         return Err(Error::new(ErrorCode::InsecureEndpoint).field(field));
     }
-    Ok(parsed)
+    if !query_ok && parsed.query.is_some() {
+        return Err(invalid(field));
+    }
+    Ok(())
 }
 
 /// Checks a `redirect_uri` (spec #18; RFC 6749 §3.1.2): absolute, no fragment,
 /// `https:` or, only with `allow_insecure_localhost`, `http:` on loopback.
 /// Errors: `invalid_options` or `insecure_endpoint`, field `redirect_uri`.
 pub fn check_redirect_uri(redirect_uri: &str, allow_insecure_localhost: bool) -> Result<()> {
-    check_url(redirect_uri, "redirect_uri", allow_insecure_localhost).map(|_| ())
+    check_url(redirect_uri, "redirect_uri", allow_insecure_localhost, true)
 }
 
 /// The shortest `state` accepted: 22 base64url characters carry 132 bits, above the
 /// IG's 122-bit floor (spec #21). [`super::pkce::new_state`] gives 43.
 pub const MIN_STATE_LEN: usize = 22;
 
+/// One parameter, passed in registers: an inlined `push` stored each pair to memory
+/// first.
+#[inline(never)]
+fn push_pair<'a>(pairs: &mut Vec<(&'static str, &'a str)>, name: &'static str, value: &'a str) {
+    pairs.push((name, value));
+}
+
 /// Validates `p` and lists the parameters in wire order.
-fn authorize_pairs(p: &AuthorizeParams) -> Result<Vec<(&'static str, &str)>> {
+fn authorize_pairs<'a>(p: &'a AuthorizeParams) -> Result<Vec<(&'static str, &'a str)>> {
     check_url(
         &p.authorization_endpoint,
         "authorization_endpoint",
         p.allow_insecure_localhost,
+        true,
     )?;
     if p.client_id.is_empty() {
         return Err(invalid("client_id"));
     }
     check_redirect_uri(&p.redirect_uri, p.allow_insecure_localhost)?;
-    let aud = check_url(&p.aud, "aud", p.allow_insecure_localhost)?;
-    if aud.query.is_some() {
-        return Err(invalid("aud"));
-    }
+    check_url(&p.aud, "aud", p.allow_insecure_localhost, false)?;
     if p.state.len() < MIN_STATE_LEN {
         return Err(invalid("state"));
     }
@@ -182,19 +197,20 @@ fn authorize_pairs(p: &AuthorizeParams) -> Result<Vec<(&'static str, &str)>> {
     }
 
     let mut pairs = Vec::with_capacity(10);
-    pairs.push(("response_type", "code"));
-    pairs.push(("client_id", p.client_id.as_str()));
-    pairs.push(("redirect_uri", p.redirect_uri.as_str()));
+    let mut add = |name, value: &'a str| push_pair(&mut pairs, name, value);
+    add("response_type", "code");
+    add("client_id", &p.client_id);
+    add("redirect_uri", &p.redirect_uri);
     if let Some(launch) = &p.launch {
-        pairs.push(("launch", launch.as_str()));
+        add("launch", launch);
     }
-    pairs.push(("scope", p.scope.as_str()));
-    pairs.push(("state", p.state.as_str()));
-    pairs.push(("aud", p.aud.as_str()));
-    pairs.push(("code_challenge", p.code_challenge.as_str()));
-    pairs.push(("code_challenge_method", CODE_CHALLENGE_METHOD));
+    add("scope", &p.scope);
+    add("state", &p.state);
+    add("aud", &p.aud);
+    add("code_challenge", &p.code_challenge);
+    add("code_challenge_method", CODE_CHALLENGE_METHOD);
     if let Some(nonce) = &p.nonce {
-        pairs.push(("nonce", nonce.as_str()));
+        add("nonce", nonce);
     }
     Ok(pairs)
 }

@@ -112,41 +112,50 @@ fn lost(field: &'static str) -> Error {
     Error::new(ErrorCode::SessionLost).field(field)
 }
 
+/// [`TransactionRecord::to_json`] of borrowed members, in the order of
+/// `RECORD_MEMBERS`: the launch writes its record without first copying each member
+/// into a `TransactionRecord`.
+pub(crate) fn record_json(values: &[Option<&str>; 12], created_at_ms: u64) -> String {
+    let mut out = String::from("{\"v\":");
+    push_u64(&mut out, RECORD_VERSION as u64);
+    for ((key, _), value) in RECORD_MEMBERS.iter().zip(values) {
+        out.push(',');
+        push_json_string(&mut out, key);
+        out.push(':');
+        match *value {
+            Some(v) => push_json_string(&mut out, v),
+            None => out.push_str("null"),
+        }
+    }
+    out.push_str(",\"created_at_ms\":");
+    push_u64(&mut out, created_at_ms);
+    out.push('}');
+    out
+}
+
 impl TransactionRecord {
     /// The JSON text to keep in sessionStorage.
     ///
     /// Written member by member with the fmt-free JSON helpers rather than through
     /// `Json`'s `Display`, which would bring float formatting into the wasm.
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{\"v\":");
-        push_u64(&mut out, RECORD_VERSION as u64);
-        let values = [
-            Some(&self.state),
-            Some(&self.code_verifier),
-            Some(&self.client_id),
-            Some(&self.redirect_uri),
-            Some(&self.fhir_base),
-            self.issuer.as_ref(),
-            Some(&self.token_endpoint),
-            self.revocation_endpoint.as_ref(),
-            self.jwks_uri.as_ref(),
-            Some(&self.requested_scope),
-            self.nonce.as_ref(),
-            self.launch.as_ref(),
-        ];
-        for ((key, _), value) in RECORD_MEMBERS.into_iter().zip(values) {
-            out.push(',');
-            push_json_string(&mut out, key);
-            out.push(':');
-            match value {
-                Some(v) => push_json_string(&mut out, v),
-                None => out.push_str("null"),
-            }
-        }
-        out.push_str(",\"created_at_ms\":");
-        push_u64(&mut out, self.created_at_ms);
-        out.push('}');
-        out
+        record_json(
+            &[
+                Some(&self.state),
+                Some(&self.code_verifier),
+                Some(&self.client_id),
+                Some(&self.redirect_uri),
+                Some(&self.fhir_base),
+                self.issuer.as_deref(),
+                Some(&self.token_endpoint),
+                self.revocation_endpoint.as_deref(),
+                self.jwks_uri.as_deref(),
+                Some(&self.requested_scope),
+                self.nonce.as_deref(),
+                self.launch.as_deref(),
+            ],
+            self.created_at_ms,
+        )
     }
 
     /// Reads a record written by [`TransactionRecord::to_json`]. Anything malformed (not

@@ -4,7 +4,7 @@
 use super::options::*;
 use super::{answer, invalid, json_str, ms, Obj};
 use crate::prelude::*;
-use crate::protocol::callback::TransactionRecord;
+use crate::protocol::callback::{self, TransactionRecord};
 use crate::protocol::discovery::{self, DiscoveryOptions, SmartConfiguration};
 use crate::protocol::json::Json;
 use crate::protocol::text;
@@ -45,24 +45,24 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
             return Err(invalid("issuers"));
         }
     }
-    let find = |iss: &str| issuers.iter().find(|e| text_of(e, "iss") == Some(iss));
     let opt_iss = text_of(&opts, "iss");
     let page_launch = url::parse_query(page_query)
         .iter()
         .any(|(k, _)| k == "launch");
 
     let from_page;
-    let (fhir_base, launch, entry) = match text_of(&opts, "launch") {
-        // EHR launch (spec #11-#13), with the launch handle the app read itself...
-        Some(launch) => (opt_iss.ok_or_else(|| invalid("iss"))?, Some(launch), None),
-        // ...or from the launch URL.
+    let (fhir_base, launch) = match text_of(&opts, "launch") {
+        // EHR launch from the launch URL (spec #11-#13)...
         None if page_launch => {
             from_page = authorize::ehr_launch_params(page_query)?;
-            (from_page.0.as_str(), Some(from_page.1.as_str()), None)
+            (from_page.0.as_str(), Some(from_page.1.as_str()))
         }
-        None => (opt_iss.ok_or_else(|| invalid("iss"))?, None, None),
+        // ...or with the launch handle the app read itself, or standalone.
+        launch => (opt_iss.ok_or_else(|| invalid("iss"))?, launch),
     };
-    let entry = entry.or_else(|| find(fhir_base));
+    let entry = issuers
+        .iter()
+        .find(|e| text_of(e, "iss") == Some(fhir_base));
     // spec #12: the launch URL can be forged; an unknown `iss` is refused before any
     // request. Exact string match: `aud` must equal it verbatim (spec #22). Without an
     // allowlist, the app's own `iss` is the one trusted server.
@@ -147,20 +147,32 @@ fn config_json(c: &SmartConfiguration) -> String {
         .end()
 }
 
-/// 32 random bytes as a byte array. A stubbed `getRandomValues` that returns without
-/// filling the array must not give a predictable state or verifier: 32 zero bytes from
-/// a real CSPRNG is not a thing (spec #74).
-fn random_32(bytes: &[u8]) -> Result<[u8; 32]> {
-    match <[u8; 32]>::try_from(bytes) {
-        Ok(b) if b != [0; 32] => Ok(b),
+/// 32 random bytes as a byte array, borrowed: a copy returned by value went through
+/// memory twice. A stubbed `getRandomValues` that returns without filling the array
+/// must not give a predictable state or verifier: 32 zero bytes from a real CSPRNG is
+/// not a thing (spec #74).
+fn random_32(bytes: &[u8]) -> Result<&[u8; 32]> {
+    match <&[u8; 32]>::try_from(bytes) {
+        Ok(b) if *b != [0; 32] => Ok(b),
         _ => Err(Error::new(ErrorCode::CryptoUnavailable)),
     }
+}
+
+/// A `state` or `nonce` of 32 random bytes (spec #21).
+fn random_state(bytes: &[u8]) -> Result<String> {
+    random_32(bytes).map(pkce::new_state)
+}
+
+/// The first 32 bytes and the rest (all and none when shorter): `split_at` keeps a
+/// formatting panic path in the wasm even where it cannot fail.
+pub(super) fn split_32(bytes: &[u8]) -> (&[u8], &[u8]) {
+    bytes.split_at_checked(32).unwrap_or((bytes, &[]))
 }
 
 /// The PKCE `code_verifier` of 32 bytes from `crypto.getRandomValues` (spec #23): the
 /// JS side hashes it with `crypto.subtle.digest` while discovery is in flight.
 pub fn code_verifier(random: &[u8]) -> String {
-    answer(random_32(random).map(|r| json_str(&pkce::code_verifier(&r))))
+    answer(random_32(random).map(|r| json_str(&pkce::code_verifier(r))))
 }
 
 /// The authorization request (spec #16-#31) and its transaction record (spec #32).
@@ -186,61 +198,67 @@ pub fn authorization(
     ))
 }
 
-fn make_authorization(
-    plan: &Json,
-    config: &Json,
+fn make_authorization<'a>(
+    plan: &'a Json,
+    config: &'a Json,
     verifier: &str,
     digest: &[u8],
     random: &[u8],
     now_ms: u64,
 ) -> Result<String> {
-    // Both documents are this module's own answers, passed back unchanged.
-    let text = |doc: &Json, key: &str| doc.get(key).and_then(Json::as_str).map(String::from);
-    let need = |doc: &Json, key: &'static str| text(doc, key).ok_or_else(|| invalid(key));
+    // Both documents are this module's own answers, passed back unchanged. Read
+    // borrowed, each before the struct that copies it: a `?` inside the literal dropped
+    // the members built so far, and the record is written from borrows.
+    let need = |doc: &'a Json, key: &'static str| text_of(doc, key).ok_or_else(|| invalid(key));
     let digest =
-        <[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
-    let (state_bytes, nonce_bytes) = random.split_at(random.len().min(32));
-    let state = pkce::new_state(&random_32(state_bytes)?);
+        <&[u8; 32]>::try_from(digest).map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
+    let (state_bytes, nonce_bytes) = split_32(random);
+    let state = random_state(state_bytes)?;
     let scope = need(plan, "scope")?;
-    let nonce = if text::split(&scope, b' ').any(|s| s == "openid") {
-        Some(pkce::new_state(&random_32(nonce_bytes)?))
+    let nonce = if text::split(scope, b' ').any(|s| s == "openid") {
+        Some(random_state(nonce_bytes)?)
     } else {
         None
     };
     pkce::check_verifier(verifier)?;
+    let endpoint = need(config, "authorization_endpoint")?;
+    let client_id = need(plan, "clientId")?;
+    let redirect_uri = need(plan, "redirectUri")?;
+    let aud = need(plan, "aud")?;
     let params = authorize::AuthorizeParams {
-        authorization_endpoint: need(config, "authorization_endpoint")?,
-        client_id: need(plan, "clientId")?,
-        redirect_uri: need(plan, "redirectUri")?,
-        scope: scope.clone(),
-        state: state.clone(),
-        aud: need(plan, "aud")?,
-        code_challenge: pkce::code_challenge_from_digest(&digest),
-        launch: text(plan, "launch"),
-        nonce: nonce.clone(),
-        allow_insecure_localhost: plan.get("allowInsecureLocalhost").and_then(Json::as_bool)
-            == Some(true),
+        authorization_endpoint: endpoint.into(),
+        client_id: client_id.into(),
+        redirect_uri: redirect_uri.into(),
+        scope: scope.into(),
+        state,
+        aud: aud.into(),
+        code_challenge: pkce::code_challenge_from_digest(digest),
+        launch: text_of(plan, "launch").map(String::from),
+        nonce,
+        allow_insecure_localhost: flag_of(plan, "allowInsecureLocalhost") == Some(true),
     };
     let url = authorize::authorize_url(&params)?;
-    let record = TransactionRecord {
-        state: state.clone(),
-        code_verifier: verifier.to_string(),
-        client_id: params.client_id,
-        redirect_uri: params.redirect_uri,
-        fhir_base: need(plan, "fhirBase")?,
-        issuer: text(config, "issuer"),
-        token_endpoint: need(config, "token_endpoint")?,
-        revocation_endpoint: text(config, "revocation_endpoint"),
-        jwks_uri: text(config, "jwks_uri"),
-        requested_scope: scope,
-        nonce,
-        launch: params.launch,
-        created_at_ms: now_ms,
-    };
+    let record = callback::record_json(
+        &[
+            Some(&params.state),
+            Some(verifier),
+            Some(&params.client_id),
+            Some(&params.redirect_uri),
+            Some(need(plan, "fhirBase")?),
+            text_of(config, "issuer"),
+            Some(need(config, "token_endpoint")?),
+            text_of(config, "revocation_endpoint"),
+            text_of(config, "jwks_uri"),
+            Some(&params.scope),
+            params.nonce.as_deref(),
+            params.launch.as_deref(),
+        ],
+        now_ms,
+    );
     Ok(Obj::new()
         .str("url", &url)
-        .str("state", &state)
-        .str("record", &record.to_json())
+        .str("state", &params.state)
+        .str("record", &record)
         .end())
 }
 

@@ -190,7 +190,7 @@ pub fn step(name: &str, args: &str, bytes: &[u8]) -> String {
         "discover" => discover(a.status(0), a.str(1), a.str(2), a.flag(3), a.flag(4)),
         "code_verifier" => code_verifier(bytes),
         "authorization" => {
-            let (digest, random) = bytes.split_at(bytes.len().min(32));
+            let (digest, random) = launch::split_32(bytes);
             authorization(a.value(0), a.value(1), a.str(2), digest, random, a.num(3))
         }
         "record_is_live" => bool_answer(record_is_live(a.str(0), a.num(1))),

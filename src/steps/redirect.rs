@@ -42,13 +42,19 @@ fn make_code_exchange(
     now_ms: u64,
 ) -> Result<String> {
     let params: CallbackParams = callback::parse_callback(query)?;
-    let record = record
-        .map(TransactionRecord::from_json)
-        .transpose()
+    // A match, not map-transpose-map_err, which moved the record through a temporary at
+    // each step.
+    let record = match record {
         // An unreadable record is as good as gone.
-        .map_err(|_| Error::new(ErrorCode::SessionLost))?;
+        Some(text) => Some(
+            TransactionRecord::from_json(text).map_err(|_| Error::new(ErrorCode::SessionLost))?,
+        ),
+        None => None,
+    };
     let code = callback::check_callback(&params, record.as_ref(), pending, now_ms)?;
-    let record = record.ok_or_else(|| Error::new(ErrorCode::SessionLost))?;
+    let Some(record) = record else {
+        return Err(Error::new(ErrorCode::SessionLost));
+    };
     let body = token::code_exchange_body(
         &code,
         &record.redirect_uri,
