@@ -162,8 +162,12 @@ impl Args {
         self.value(i).as_str().unwrap_or("")
     }
 
+    pub(super) fn opt_str(&self, i: usize) -> Option<&str> {
+        self.value(i).as_str()
+    }
+
     pub(super) fn opt_string(&self, i: usize) -> Option<String> {
-        self.value(i).as_str().map(String::from)
+        self.opt_str(i).map(String::from)
     }
 
     pub(super) fn num(&self, i: usize) -> f64 {
@@ -179,8 +183,8 @@ impl Args {
     }
 }
 
-pub(super) fn bool_answer(value: bool) -> String {
-    answer(Ok(String::from(if value { "true" } else { "false" })))
+pub(super) fn bool_json(value: bool) -> String {
+    String::from(if value { "true" } else { "false" })
 }
 
 /// Runs the step `name` (one of the functions below) with `args`, a JSON array of its
@@ -196,7 +200,7 @@ pub fn step(name: &str, args: &str, bytes: &[u8]) -> String {
             let (digest, random) = bytes.split_at(bytes.len().min(32));
             authorization(a.value(0), a.value(1), a.str(2), digest, random, a.num(3))
         }
-        "record_is_live" => bool_answer(record_is_live(a.str(0), a.num(1))),
+        "record_is_live" => answer(Ok(bool_json(record_is_live(a.str(0), a.num(1))))),
         "callback_state" => callback_state(a.str(0)),
         "code_exchange" => code_exchange(a.str(0), a.opt_string(1), a.flag(2), a.num(3)),
         "clean_url" => answer(Ok(json_str(&clean_url(a.str(0))))),
