@@ -292,7 +292,7 @@ impl Grant {
     /// Processes a refresh answer (spec #60-#62, #64, #70) into the grant.
     fn accept_refresh(&mut self, status: u16, body: &str, now_ms: u64) -> Result<String> {
         let fresh = token::process_refresh_response(status, body)?;
-        let live = self.live()?;
+        let live = self.live.as_mut().ok_or_else(session_ended)?;
         let mut claims = None;
         if let Some(jwt) = fresh.id_token.as_deref() {
             if let Some(checked) = read_id_token(jwt, &live.record, None, now_ms)? {
@@ -305,9 +305,6 @@ impl Grant {
         let items = &fresh.context.fhir_context;
         let context = (!items.is_empty()).then(|| fhir_context_json(items));
         let expires_at_ms = token::expires_at_ms(fresh.expires_in, now_ms);
-        let Some(live) = self.live.as_mut() else {
-            return Err(session_ended());
-        };
         token::merge_refresh(&mut live.tokens, fresh);
         live.expires_at_ms = expires_at_ms;
         if let Some(mut checked) = claims {
