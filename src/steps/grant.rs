@@ -145,9 +145,9 @@ fn fhir_context_json(items: &[FhirContextItem]) -> String {
         out.push_str(
             &Obj::new()
                 .num("i", item.index as u64)
-                .opt_str("reference", item.reference.as_deref())
-                .opt_str("canonical", item.canonical.as_deref())
-                .opt_str("type", item.resource_type.as_deref())
+                .opt_string("reference", &item.reference)
+                .opt_string("canonical", &item.canonical)
+                .opt_string("type", &item.resource_type)
                 .str("role", &item.role)
                 .end(),
         );
@@ -221,12 +221,12 @@ impl Grant {
                 .str("accessToken", &t.access_token)
                 .str("tokenType", &t.token_type)
                 .opt_num("expiresAt", live.expires_at_ms)
-                .opt_str("patientId", c.patient.as_deref())
-                .opt_str("encounterId", c.encounter.as_deref())
-                .opt_str("smartStyleUrl", c.smart_style_url.as_deref())
-                .opt_str("intent", c.intent.as_deref())
-                .opt_str("tenant", c.tenant.as_deref())
-                .opt_str("idToken", t.id_token.as_deref())
+                .opt_string("patientId", &c.patient)
+                .opt_string("encounterId", &c.encounter)
+                .opt_string("smartStyleUrl", &c.smart_style_url)
+                .opt_string("intent", &c.intent)
+                .opt_string("tenant", &c.tenant)
+                .opt_string("idToken", &t.id_token)
                 .opt_str(
                     "fhirUser",
                     live.id_token.as_ref().and_then(|t| t.fhir_user.as_deref()),

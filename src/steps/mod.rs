@@ -78,6 +78,15 @@ impl Obj {
         }
     }
 
+    /// [`Obj::opt_str`] of a held `Option<String>`: one pointer to pass, not an
+    /// `as_deref` at each call site.
+    pub(super) fn opt_string(self, key: &str, value: &Option<String>) -> Obj {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self,
+        }
+    }
+
     pub(super) fn num(mut self, key: &str, value: u64) -> Obj {
         push_u64(self.key(key), value);
         self
@@ -113,8 +122,8 @@ fn error_json(e: &Error) -> String {
         .str("code", e.code.as_str())
         .opt_str("field", e.field)
         .opt_num("status", e.status.map(u64::from))
-        .opt_str("oauthError", e.oauth_error.as_deref())
-        .opt_str("description", e.description.as_deref())
+        .opt_string("oauthError", &e.oauth_error)
+        .opt_string("description", &e.description)
         .end()
 }
 
