@@ -112,9 +112,9 @@ fn read_id_token(
         return Ok(None);
     };
     let decoded = id_token::decode_id_token(jwt)?;
-    let claims = decoded.claims;
+    let claims = &decoded.claims;
     id_token::validate_claims(
-        &claims,
+        claims,
         issuer,
         &record.client_id,
         nonce,
@@ -126,7 +126,7 @@ fn read_id_token(
         None => None,
     };
     Ok(Some(CheckedIdToken {
-        claims,
+        claims: decoded.claims,
         payload: decoded.payload,
         fhir_user,
     }))
