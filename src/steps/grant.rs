@@ -293,14 +293,12 @@ impl Grant {
     fn accept_refresh(&mut self, status: u16, body: &str, now_ms: u64) -> Result<String> {
         let fresh = token::process_refresh_response(status, body)?;
         let live = self.live.as_mut().ok_or_else(session_ended)?;
-        let mut claims = None;
-        if let Some(jwt) = fresh.id_token.as_deref() {
-            if let Some(checked) = read_id_token(jwt, &live.record, None, now_ms)? {
-                if let Some(original) = live.id_token.as_ref() {
-                    id_token::check_refreshed_id_token(&original.claims, &checked.claims)?;
-                }
-                claims = Some(checked);
-            }
+        let claims = match fresh.id_token.as_deref() {
+            Some(jwt) => read_id_token(jwt, &live.record, None, now_ms)?,
+            None => None,
+        };
+        if let (Some(original), Some(checked)) = (&live.id_token, &claims) {
+            id_token::check_refreshed_id_token(&original.claims, &checked.claims)?;
         }
         let items = &fresh.context.fhir_context;
         let context = (!items.is_empty()).then(|| fhir_context_json(items));
