@@ -307,8 +307,8 @@ impl Grant {
         live.expires_at_ms = expires_at_ms;
         if let Some(mut checked) = claims {
             // The user named at launch stays the user (the claims must agree, spec #70).
-            if let Some(original) = live.id_token.take() {
-                checked.fhir_user = original.fhir_user;
+            if let Some(original) = &mut live.id_token {
+                checked.fhir_user = original.fhir_user.take();
             }
             live.id_token = Some(checked);
         }
