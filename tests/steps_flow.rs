@@ -282,6 +282,40 @@ fn a_refresh_rotates_the_refresh_token_and_keeps_the_context() {
 }
 
 #[test]
+fn a_refreshed_id_token_replaces_the_claims_and_keeps_the_user() {
+    // spec #70: the new claims are the ones reported; the user named at launch stays.
+    let Launched { mut grant, .. } = launch(SCOPE, "");
+    assert_eq!(ok(&grant.begin_refresh()), "\"start\"");
+    let id_token = jwt(&format!(
+        r#"{{"iss":"{ISSUER}","sub":"u1","aud":"app","exp":1900007200,"iat":1900000010,"fhirUser":"Practitioner/8"}}"#
+    ));
+    let fresh = format!(
+        r#"{{"access_token":"AT2","token_type":"Bearer","expires_in":60,"id_token":"{id_token}"}}"#
+    );
+    let refreshed = ok(&grant.refresh_response(200, &fresh, NOW + 10_000.0));
+    let client = member(&refreshed, "client").expect("client");
+    assert_eq!(
+        string(client, "fhirUser").as_deref(),
+        Some("https://ehr.example/fhir/Practitioner/7")
+    );
+    assert_eq!(
+        string(client, "idToken").as_deref(),
+        Some(id_token.as_str())
+    );
+    let claims = member(client, "idTokenClaims").expect("claims");
+    assert!(claims.contains("\"iat\":1900000010"), "{claims}");
+    // Another subject is refused and leaves the grant as it was.
+    assert_eq!(ok(&grant.begin_refresh()), "\"start\"");
+    let other = jwt(&format!(
+        r#"{{"iss":"{ISSUER}","sub":"u2","aud":"app","exp":1900007200,"iat":1900000020}}"#
+    ));
+    let fresh = format!(r#"{{"access_token":"AT3","token_type":"Bearer","id_token":"{other}"}}"#);
+    let refused = grant.refresh_response(200, &fresh, NOW + 20_000.0);
+    assert_eq!(error_code(&refused), "id_token_invalid");
+    assert!(grant.snapshot().contains("\"accessToken\":\"AT2\""));
+}
+
+#[test]
 fn a_rejected_refresh_ends_the_session_and_wipes_the_tokens() {
     // spec #65
     let Launched { mut grant, .. } = launch(SCOPE, "");

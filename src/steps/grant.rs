@@ -1,6 +1,6 @@
 //! The launched session: `Grant`, its tokens, id_token claims and timing policy.
 
-use super::{answer, bool_answer, invalid, json_str, ms, Args, Obj};
+use super::{answer, bool_json, invalid, json_str, ms, Args, Obj};
 use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::context::FhirContextItem;
@@ -62,31 +62,34 @@ impl Grant {
     /// its arguments (see [`super::step`]).
     pub fn call(&mut self, name: &str, args: &str) -> String {
         let a = Args::parse(args);
-        match name {
-            "launch" => self.launch(
+        // The envelope is written once here, not in each step.
+        answer(match name {
+            "launch" => self.accept_launch(
                 a.status(0),
                 a.str(1),
                 a.str(2),
-                a.num(3),
-                a.num(4),
-                a.num(5),
-                a.flag(6),
+                ms(a.num(3)),
+                ms(a.num(4)),
+                SessionOptions {
+                    expiring_lead_ms: ms(a.num(5)),
+                    auto_refresh: a.flag(6),
+                },
             ),
-            "snapshot" => answer(Ok(self.snapshot())),
-            "tick" => answer(Ok(self.tick(a.num(0)))),
-            "begin_refresh" => self.begin_refresh(),
-            "refresh_request" => self.refresh_request(a.opt_string(0)),
-            "refresh_response" => self.refresh_response(a.status(0), a.str(1), a.num(2)),
-            "refresh_failed" => answer(Ok(self.refresh_failed(a.str(0), a.num(1)))),
-            "needs_refresh" => bool_answer(self.needs_refresh(a.num(0))),
-            "fhir_request" => self.fhir_request(a.str(0)),
+            "snapshot" => Ok(self.snapshot()),
+            "tick" => Ok(self.tick(a.num(0))),
+            "begin_refresh" => self.ticket(),
+            "refresh_request" => self.refresh_request_json(a.opt_str(0)),
+            "refresh_response" => self.accept_refresh(a.status(0), a.str(1), ms(a.num(2))),
+            "refresh_failed" => Ok(self.refresh_failed(a.str(0), a.num(1))),
+            "needs_refresh" => Ok(bool_json(self.needs_refresh(a.num(0)))),
+            "fhir_request" => self.fhir_target(a.str(0)),
             "fhir_answer" => {
-                self.fhir_answer(a.status(0), a.opt_string(1), a.str(2), a.flag(3), a.flag(4))
+                self.fhir_outcome(a.status(0), a.opt_str(1), a.str(2), a.flag(3), a.flag(4))
             }
-            "revocation" => self.revocation(),
-            "logout" => answer(Ok(self.logout())),
-            _ => answer(Err(invalid("step"))),
-        }
+            "revocation" => Ok(self.revocation_json()),
+            "logout" => Ok(self.logout()),
+            _ => Err(invalid("step")),
+        })
     }
 }
 
@@ -109,9 +112,9 @@ fn read_id_token(
         return Ok(None);
     };
     let decoded = id_token::decode_id_token(jwt)?;
-    let claims = decoded.claims;
+    let claims = &decoded.claims;
     id_token::validate_claims(
-        &claims,
+        claims,
         issuer,
         &record.client_id,
         nonce,
@@ -123,7 +126,7 @@ fn read_id_token(
         None => None,
     };
     Ok(Some(CheckedIdToken {
-        claims,
+        claims: decoded.claims,
         payload: decoded.payload,
         fhir_user,
     }))
@@ -142,9 +145,9 @@ fn fhir_context_json(items: &[FhirContextItem]) -> String {
         out.push_str(
             &Obj::new()
                 .num("i", item.index as u64)
-                .opt_str("reference", item.reference.as_deref())
-                .opt_str("canonical", item.canonical.as_deref())
-                .opt_str("type", item.resource_type.as_deref())
+                .opt_string("reference", &item.reference)
+                .opt_string("canonical", &item.canonical)
+                .opt_string("type", &item.resource_type)
                 .str("role", &item.role)
                 .end(),
         );
@@ -218,12 +221,12 @@ impl Grant {
                 .str("accessToken", &t.access_token)
                 .str("tokenType", &t.token_type)
                 .opt_num("expiresAt", live.expires_at_ms)
-                .opt_str("patientId", c.patient.as_deref())
-                .opt_str("encounterId", c.encounter.as_deref())
-                .opt_str("smartStyleUrl", c.smart_style_url.as_deref())
-                .opt_str("intent", c.intent.as_deref())
-                .opt_str("tenant", c.tenant.as_deref())
-                .opt_str("idToken", t.id_token.as_deref())
+                .opt_string("patientId", &c.patient)
+                .opt_string("encounterId", &c.encounter)
+                .opt_string("smartStyleUrl", &c.smart_style_url)
+                .opt_string("intent", &c.intent)
+                .opt_string("tenant", &c.tenant)
+                .opt_string("idToken", &t.id_token)
                 .opt_str(
                     "fhirUser",
                     live.id_token.as_ref().and_then(|t| t.fhir_user.as_deref()),
@@ -289,28 +292,23 @@ impl Grant {
     /// Processes a refresh answer (spec #60-#62, #64, #70) into the grant.
     fn accept_refresh(&mut self, status: u16, body: &str, now_ms: u64) -> Result<String> {
         let fresh = token::process_refresh_response(status, body)?;
-        let live = self.live()?;
-        let mut claims = None;
-        if let Some(jwt) = fresh.id_token.as_deref() {
-            if let Some(checked) = read_id_token(jwt, &live.record, None, now_ms)? {
-                if let Some(original) = live.id_token.as_ref() {
-                    id_token::check_refreshed_id_token(&original.claims, &checked.claims)?;
-                }
-                claims = Some(checked);
-            }
+        let live = self.live.as_mut().ok_or_else(session_ended)?;
+        let claims = match fresh.id_token.as_deref() {
+            Some(jwt) => read_id_token(jwt, &live.record, None, now_ms)?,
+            None => None,
+        };
+        if let (Some(original), Some(checked)) = (&live.id_token, &claims) {
+            id_token::check_refreshed_id_token(&original.claims, &checked.claims)?;
         }
         let items = &fresh.context.fhir_context;
         let context = (!items.is_empty()).then(|| fhir_context_json(items));
         let expires_at_ms = token::expires_at_ms(fresh.expires_in, now_ms);
-        let Some(live) = self.live.as_mut() else {
-            return Err(session_ended());
-        };
         token::merge_refresh(&mut live.tokens, fresh);
         live.expires_at_ms = expires_at_ms;
         if let Some(mut checked) = claims {
             // The user named at launch stays the user (the claims must agree, spec #70).
-            if let Some(original) = live.id_token.take() {
-                checked.fhir_user = original.fhir_user;
+            if let Some(original) = &mut live.id_token {
+                checked.fhir_user = original.fhir_user.take();
             }
             live.id_token = Some(checked);
         }
@@ -377,36 +375,42 @@ impl Grant {
     /// it), `"join"` (one is in flight: wait for it, spec #63), or the error
     /// (`no_refresh_token`, `session_ended`).
     pub fn begin_refresh(&mut self) -> String {
-        let ticket = self.session.begin_refresh();
-        answer(match ticket {
+        answer(self.ticket())
+    }
+
+    fn ticket(&mut self) -> Result<String> {
+        match self.session.begin_refresh() {
             RefreshTicket::Start => Ok(json_str("start")),
             RefreshTicket::Join => Ok(json_str("join")),
             refused => Err(Error::new(
                 refused.error_code().unwrap_or(ErrorCode::SessionEnded),
             )),
-        })
+        }
     }
 
     /// The refresh request to send after `"start"` (spec #60, #61): `url` and `body`.
     /// A `scope` wider than the grant is `scope_not_granted` (report it with
     /// [`Grant::refresh_failed`] like any failure).
     pub fn refresh_request(&self, scope: Option<String>) -> String {
-        let result = self.live().and_then(|live| {
+        answer(self.refresh_request_json(scope.as_deref()))
+    }
+
+    fn refresh_request_json(&self, scope: Option<&str>) -> Result<String> {
+        self.live().and_then(|live| {
             let t = &live.tokens;
             let refresh_token = t
                 .refresh_token
                 .as_deref()
                 .ok_or_else(|| Error::new(ErrorCode::NoRefreshToken))?;
-            if let (Some(asked), Some(granted)) = (scope.as_deref(), t.scope.as_deref()) {
+            if let (Some(asked), Some(granted)) = (scope, t.scope.as_deref()) {
                 scopes::check_refresh_scope(asked, granted)?;
             }
-            let body = token::refresh_body(refresh_token, &live.record.client_id, scope.as_deref());
+            let body = token::refresh_body(refresh_token, &live.record.client_id, scope);
             Ok(Obj::new()
                 .str("url", &live.record.token_endpoint)
                 .str("body", &body)
                 .end())
-        });
-        answer(result)
+        })
     }
 
     /// The refresh answer: on success the new tokens replace the old at once (a
@@ -440,7 +444,11 @@ impl Grant {
     /// Where a FHIR request goes (spec #56, #57): `url`, resolved against `serverUrl`,
     /// and `bearer`, the access token, only when the URL lies under `serverUrl`.
     pub fn fhir_request(&self, path_or_url: &str) -> String {
-        let result = self.live().and_then(|live| {
+        answer(self.fhir_target(path_or_url))
+    }
+
+    fn fhir_target(&self, path_or_url: &str) -> Result<String> {
+        self.live().and_then(|live| {
             let server = &live.record.fhir_base;
             let base = concat(&[url::strip_trailing_slash(server), "/"]);
             let target = url::resolve(path_or_url, &base).map_err(|_| invalid("pathOrUrl"))?;
@@ -450,8 +458,7 @@ impl Grant {
                 .str("url", &target)
                 .opt_str("bearer", bearer)
                 .end())
-        });
-        answer(result)
+        })
     }
 
     /// What a FHIR answer means (spec #58): `"done"` for 2xx; `"retry"` for a 401 on a
@@ -467,19 +474,36 @@ impl Grant {
         with_token: bool,
         retried: bool,
     ) -> String {
-        let bearer_error = www_authenticate.as_deref().and_then(fhir::bearer_error);
+        answer(self.fhir_outcome(
+            status,
+            www_authenticate.as_deref(),
+            body,
+            with_token,
+            retried,
+        ))
+    }
+
+    fn fhir_outcome(
+        &self,
+        status: u16,
+        www_authenticate: Option<&str>,
+        body: &str,
+        with_token: bool,
+        retried: bool,
+    ) -> Result<String> {
+        let bearer_error = www_authenticate.and_then(fhir::bearer_error);
         let can_refresh = self
             .live
             .as_ref()
             .is_some_and(|l| l.tokens.refresh_token.is_some());
         let code = match status {
-            200..=299 => return answer(Ok(json_str("done"))),
+            200..=299 => return Ok(json_str("done")),
             401 if with_token
                 && !retried
                 && can_refresh
                 && bearer_error.as_deref() != Some("insufficient_scope") =>
             {
-                return answer(Ok(json_str("retry")))
+                return Ok(json_str("retry"))
             }
             401 => ErrorCode::InvalidToken,
             // No refresh helps a scope problem.
@@ -490,12 +514,16 @@ impl Grant {
         if let Some(text) = fhir::operation_outcome_text(body) {
             error = error.description(&text);
         }
-        answer(Err(error))
+        Err(error)
     }
 
     /// The revocation request of logout (spec #80), `null` when the server offers no
     /// revocation or no refresh token is held: `url` and `body`.
     pub fn revocation(&self) -> String {
+        answer(Ok(self.revocation_json()))
+    }
+
+    fn revocation_json(&self) -> String {
         let request = self.live.as_ref().and_then(|live| {
             let endpoint = live.record.revocation_endpoint.as_deref()?;
             let refresh_token = live.tokens.refresh_token.as_deref()?;
@@ -509,7 +537,7 @@ impl Grant {
                     .end(),
             )
         });
-        answer(Ok(request.unwrap_or_else(|| String::from("null"))))
+        request.unwrap_or_else(|| String::from("null"))
     }
 
     /// Ends the session by logout (spec #80): the tokens are wiped, `ended` fires once.

@@ -141,9 +141,9 @@ fn config_json(c: &SmartConfiguration) -> String {
     Obj::new()
         .str("authorization_endpoint", &c.authorization_endpoint)
         .str("token_endpoint", &c.token_endpoint)
-        .opt_str("issuer", c.issuer.as_deref())
-        .opt_str("revocation_endpoint", c.revocation_endpoint.as_deref())
-        .opt_str("jwks_uri", c.jwks_uri.as_deref())
+        .opt_string("issuer", &c.issuer)
+        .opt_string("revocation_endpoint", &c.revocation_endpoint)
+        .opt_string("jwks_uri", &c.jwks_uri)
         .end()
 }
 

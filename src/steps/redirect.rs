@@ -128,7 +128,7 @@ fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String>
     let signature = text::rfind(jwt, b'.').map_or("", |i| text::sub(jwt, i + 1..));
     Ok(Obj::new()
         .str("alg", &decoded.alg)
-        .opt_str("kid", decoded.kid.as_deref())
+        .opt_string("kid", &decoded.kid)
         .str("jwksUri", jwks_uri)
         .str("input", &decoded.signing_input)
         .str("signature", signature)
