@@ -133,6 +133,15 @@ fn invalid_url() -> Error {
     Error::new(ErrorCode::InvalidOptions).field("url")
 }
 
+/// [`Url::parse`] without its error. Every refusal in this module is the same
+/// `invalid_options` (field `url`), so the parser works in `Option` and the public
+/// functions build that one error at the end: an error built at each refusal was more
+/// wasm, and [`is_under`] and [`is_https_or_local`] want no error at all.
+fn parse_url(input: &str) -> Option<Url> {
+    let (scheme, rest) = split_http(input)?;
+    Url::from_parts(scheme?, rest.strip_prefix("//")?)
+}
+
 impl Url {
     /// Parses an absolute `http(s)` URL (RFC 3986 §3, WHATWG URL "special" schemes).
     ///
@@ -140,21 +149,17 @@ impl Url {
     /// credentials in the authority, a bad host or port, control characters, a
     /// backslash, or surrounding spaces.
     pub fn parse(input: &str) -> Result<Url> {
-        check_chars(input)?;
-        let (scheme, rest) = split_any_scheme(input).ok_or_else(invalid_url)?;
-        let scheme = http_scheme(scheme).ok_or_else(invalid_url)?;
-        let rest = rest.strip_prefix("//").ok_or_else(invalid_url)?;
-        Url::from_parts(scheme, rest)
+        parse_url(input).ok_or_else(invalid_url)
     }
 
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
-    fn from_parts(scheme: &str, rest: &str) -> Result<Url> {
+    fn from_parts(scheme: &str, rest: &str) -> Option<Url> {
         let end = text::find(rest, b"/?#").unwrap_or(rest.len());
         let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
         let path = if path.is_empty() { "/" } else { path };
-        Ok(Url {
+        Some(Url {
             scheme: scheme.into(),
             host,
             port,
@@ -234,13 +239,17 @@ impl fmt::Debug for Url {
 }
 
 /// Refuses what the browser would silently repair: controls, a backslash (read as `/`
-/// in special URLs), and leading or trailing spaces.
-fn check_chars(input: &str) -> Result<()> {
+/// in special URLs), and leading or trailing spaces. Then splits off the scheme, if
+/// any, as `http` or `https`; any other scheme is refused too.
+fn split_http(input: &str) -> Option<(Option<&'static str>, &str)> {
     let bad = input.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\');
     if bad || input.starts_with(' ') || input.ends_with(' ') {
-        return Err(invalid_url());
+        return None;
     }
-    Ok(())
+    Some(match split_any_scheme(input) {
+        Some((scheme, rest)) => (Some(http_scheme(scheme)?), rest),
+        None => (None, input),
+    })
 }
 
 /// Splits `scheme:rest` when the text before the first `:` is a valid RFC 3986 scheme
@@ -266,22 +275,22 @@ fn default_port(scheme: &str) -> u16 {
     }
 }
 
-fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>)> {
+fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>)> {
     if text::contains(authority, b"@") {
-        return Err(invalid_url());
+        return None;
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (inner, after) = text::split_once(v6, b']').ok_or_else(invalid_url)?;
+        let (inner, after) = text::split_once(v6, b']')?;
         let ok = !inner.is_empty()
             && inner
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
         if !ok {
-            return Err(invalid_url());
+            return None;
         }
         let port = match after {
             "" => None,
-            p => Some(p.strip_prefix(':').ok_or_else(invalid_url)?),
+            p => Some(p.strip_prefix(':')?),
         };
         // The literal with its brackets.
         (text::sub(authority, ..inner.len() + 2), port)
@@ -292,7 +301,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
         };
         let ok = !host.is_empty() && text::all_word(host, b"-._~");
         if !ok {
-            return Err(invalid_url());
+            return None;
         }
         (host, port)
     };
@@ -300,13 +309,13 @@ fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>
         None | Some("") => None,
         Some(p) => {
             if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid_url());
+                return None;
             }
-            let n = u16::try_from(text::digits_value(p)).map_err(|_| invalid_url())?;
+            let n = u16::try_from(text::digits_value(p)).ok()?;
             (n != default_port(scheme)).then_some(n)
         }
     };
-    Ok((host.to_ascii_lowercase(), port))
+    Some((host.to_ascii_lowercase(), port))
 }
 
 /// Splits `path?query#fragment` (each part raw).
@@ -385,22 +394,19 @@ fn percent_encode(text: &str, set: &[u8]) -> String {
 /// Errors (`invalid_options`, field `url`): a bad base, a reference with another scheme
 /// (`javascript:`, `data:`, ...), or characters refused by [`Url::parse`].
 pub fn resolve(reference: &str, base: &str) -> Result<String> {
-    let base = Url::parse(base)?;
-    check_chars(reference)?;
-    let mut relative = reference;
-    if let Some((scheme, rest)) = split_any_scheme(reference) {
-        let scheme = http_scheme(scheme).ok_or_else(invalid_url)?;
-        if rest.starts_with("//") {
-            return Ok(Url::parse(reference)?.href());
-        }
-        if scheme != base.scheme {
-            // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
-            return Err(invalid_url());
-        }
-        relative = rest;
+    resolve_url(reference, base).ok_or_else(invalid_url)
+}
+
+fn resolve_url(reference: &str, base: &str) -> Option<String> {
+    let base = parse_url(base)?;
+    let (scheme, relative) = split_http(reference)?;
+    let authority = relative.strip_prefix("//");
+    if scheme.is_some_and(|s| s != base.scheme) && authority.is_none() {
+        // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
+        return None;
     }
-    if let Some(rest) = relative.strip_prefix("//") {
-        return Ok(Url::from_parts(&base.scheme, rest)?.href());
+    if let Some(rest) = authority {
+        return Some(Url::from_parts(scheme.unwrap_or(&base.scheme), rest)?.href());
     }
     let (path, query, fragment) = split_tail(relative);
     let mut url = base;
@@ -418,7 +424,7 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
         url.path = normalize_path(&text::concat(&[dir, path]));
     }
     url.fragment = fragment.map(|f| percent_encode(f, FRAGMENT_SET));
-    Ok(url.href())
+    Some(url.href())
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -445,10 +451,10 @@ fn is_loopback_host(host: &str) -> bool {
 /// `allow_insecure_localhost`, an `http:` URL on `localhost`, `127.0.0.0/8` or `[::1]`
 /// (spec #6, smart-spec.md §1.4 rule 2). Unparseable input is `false`.
 pub fn is_https_or_local(url: &str, allow_insecure_localhost: bool) -> bool {
-    match Url::parse(url) {
-        Ok(u) if u.scheme == "https" => true,
-        Ok(u) => allow_insecure_localhost && u.is_loopback(),
-        Err(_) => false,
+    match parse_url(url) {
+        Some(u) if u.scheme == "https" => true,
+        Some(u) => allow_insecure_localhost && u.is_loopback(),
+        None => false,
     }
 }
 
@@ -465,7 +471,7 @@ pub fn strip_trailing_slash(url: &str) -> &str {
 /// (spec #57): `https://h/fhir2` is not under `https://h/fhir`. Unparseable input is
 /// `false`.
 pub fn is_under(url: &str, base: &str) -> bool {
-    let (Ok(u), Ok(b)) = (Url::parse(url), Url::parse(base)) else {
+    let (Some(u), Some(b)) = (parse_url(url), parse_url(base)) else {
         return false;
     };
     if u.scheme != b.scheme || u.host != b.host || u.port != b.port {
