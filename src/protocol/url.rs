@@ -164,8 +164,8 @@ impl Url {
             host,
             port,
             path: normalize_path(path),
-            query: query.map(|q| percent_encode(q, QUERY_SET)),
-            fragment: fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
+            query,
+            fragment,
         })
     }
 
@@ -318,8 +318,8 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
     Some((host.to_ascii_lowercase(), port))
 }
 
-/// Splits `path?query#fragment` (each part raw).
-fn split_tail(tail: &str) -> (&str, Option<&str>, Option<&str>) {
+/// Splits `path?query#fragment`: the path raw, the query and fragment percent-encoded.
+fn split_tail(tail: &str) -> (&str, Option<String>, Option<String>) {
     let (rest, fragment) = match text::split_once(tail, b'#') {
         Some((r, f)) => (r, Some(f)),
         None => (tail, None),
@@ -328,7 +328,11 @@ fn split_tail(tail: &str) -> (&str, Option<&str>, Option<&str>) {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
-    (path, query, fragment)
+    (
+        path,
+        query.map(|q| percent_encode(q, QUERY_SET)),
+        fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
+    )
 }
 
 /// `seg` after a leading `.` or `%2e` (any case), if it has one.
@@ -341,36 +345,31 @@ fn strip_dot(seg: &str) -> Option<&str> {
 }
 
 /// Removes `.` and `..` segments (RFC 3986 §5.2.4, with the WHATWG spellings `%2e`),
-/// then percent-encodes with the path set. `path` starts with `/`.
+/// percent-encoding the others with the path set. `path` starts with `/`.
 fn normalize_path(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
+    // Written segment by segment into the answer: a `..` cuts back to the last `/`,
+    // which an escape never writes.
+    let mut out = String::with_capacity(path.len());
     // A dot segment at the end leaves the path ending in `/`.
     let mut ends_in_dot = false;
     for seg in text::split(path.strip_prefix('/').unwrap_or(path), b'/') {
+        ends_in_dot = true;
         match strip_dot(seg) {
-            Some("") => ends_in_dot = true,
+            Some("") => {}
             Some(rest) if strip_dot(rest) == Some("") => {
-                out.pop();
-                ends_in_dot = true;
+                out.truncate(text::rfind(&out, b'/').unwrap_or(0));
             }
             _ => {
-                out.push(seg);
+                out.push('/');
+                escape_into(&mut out, seg, Some(PATH_SET));
                 ends_in_dot = false;
             }
         }
     }
     if ends_in_dot {
-        out.push("");
+        out.push('/');
     }
-    let mut joined = String::with_capacity(path.len());
-    for seg in out {
-        joined.push('/');
-        joined.push_str(seg);
-    }
-    if joined.is_empty() {
-        joined.push('/');
-    }
-    percent_encode(&joined, PATH_SET)
+    out
 }
 
 /// WHATWG percent-encode sets, beyond C0 controls, space and non-ASCII.
@@ -412,7 +411,7 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
     let mut url = base;
     // An empty path keeps the base's path, and its query unless one is given.
     if !path.is_empty() || query.is_some() {
-        url.query = query.map(|q| percent_encode(q, QUERY_SET));
+        url.query = query;
     }
     if path.starts_with('/') {
         url.path = normalize_path(path);
@@ -423,7 +422,7 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
         );
         url.path = normalize_path(&text::concat(&[dir, path]));
     }
-    url.fragment = fragment.map(|f| percent_encode(f, FRAGMENT_SET));
+    url.fragment = fragment;
     Some(url.href())
 }
 
@@ -838,6 +837,35 @@ mod tests {
                 let want = vec![(n.to_string(), v.to_string())];
                 prop_assert_eq!(parse_query(query), want);
             }
+        }
+
+        #[test]
+        fn normalize_path_matches_the_segment_list(segs in proptest::collection::vec(
+            proptest::sample::select(vec![".", "..", "%2e", ".%2E", "%2e%2e", "..x", "a", "", "é", "a b", "%2f"]),
+            0..8,
+        )) {
+            // RFC 3986 §5.2.4 as a list of segments, joined and encoded at the end: the
+            // one-pass writer must give the same path
+            let path = format!("/{}", segs.join("/"));
+            let mut out: Vec<&str> = Vec::new();
+            let mut ends_in_dot = false;
+            for seg in path[1..].split('/') {
+                let dot = |s: &str| s == "." || s.eq_ignore_ascii_case("%2e");
+                let double = |s: &str| {
+                    ["..", ".%2e", "%2e.", "%2e%2e"].iter().any(|d| s.eq_ignore_ascii_case(d))
+                };
+                ends_in_dot = dot(seg) || double(seg);
+                if double(seg) {
+                    out.pop();
+                } else if !ends_in_dot {
+                    out.push(seg);
+                }
+            }
+            if ends_in_dot {
+                out.push("");
+            }
+            let joined = if out.is_empty() { "/".to_string() } else { format!("/{}", out.join("/")) };
+            prop_assert_eq!(normalize_path(&path), percent_encode(&joined, PATH_SET));
         }
 
         #[test]
