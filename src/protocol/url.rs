@@ -483,15 +483,17 @@ pub fn is_under(url: &str, base: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// `url` before its fragment, and the fragment with its `#` (or empty).
+fn split_fragment(url: &str) -> (&str, &str) {
+    text::split_at(url, text::find(url, b"#").unwrap_or(url.len()))
+}
+
 /// Appends form-encoded `pairs` to `endpoint`'s query, keeping any query it already has
 /// (RFC 6749 §3.1: "MUST be retained"; spec #26) and dropping nothing; a fragment, if
 /// any, stays at the end. `https://h/auth?tenant=t` + `[("a","b")]` gives
 /// `https://h/auth?tenant=t&a=b`.
 pub fn append_query(endpoint: &str, pairs: &[(&str, &str)]) -> String {
-    let (head, fragment) = match text::find(endpoint, b"#") {
-        Some(i) => text::split_at(endpoint, i),
-        None => (endpoint, ""),
-    };
+    let (head, fragment) = split_fragment(endpoint);
     let mut out = String::with_capacity(endpoint.len() + 64 * pairs.len());
     out.push_str(head);
     if !pairs.is_empty() {
@@ -523,10 +525,7 @@ pub fn form_encode_pairs_into(out: &mut String, pairs: &[(&str, &str)]) {
 /// its `?`. Used to take `code` and `state` out of the address bar after the callback
 /// (spec #39, [`super::callback::CALLBACK_PARAMS`]).
 pub fn remove_query_params(url: &str, names: &[&str]) -> String {
-    let (head, fragment) = match text::find(url, b"#") {
-        Some(i) => text::split_at(url, i),
-        None => (url, ""),
-    };
+    let (head, fragment) = split_fragment(url);
     let Some((before, query)) = text::split_once(head, b'?') else {
         return url.to_string();
     };
