@@ -262,9 +262,9 @@ fn split_any_scheme(input: &str) -> Option<(&str, &str)> {
 /// `http` or `https` (lower case) for either scheme in any case. Only these are
 /// accepted: `javascript:` or `data:` never pass.
 fn http_scheme(scheme: &str) -> Option<&'static str> {
-    ["http", "https"]
-        .into_iter()
-        .find(|s| scheme.eq_ignore_ascii_case(s))
+    // The one candidate of the same length: one comparison, not a search of both.
+    let lower = if scheme.len() == 4 { "http" } else { "https" };
+    scheme.eq_ignore_ascii_case(lower).then_some(lower)
 }
 
 fn default_port(scheme: &str) -> u16 {
@@ -404,11 +404,16 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
         // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
         return None;
     }
-    if let Some(rest) = authority {
-        return Some(Url::from_parts(scheme.unwrap_or(&base.scheme), rest)?.href());
-    }
+    let url = match authority {
+        Some(rest) => Url::from_parts(scheme.unwrap_or(&base.scheme), rest)?,
+        None => with_relative(base, relative),
+    };
+    Some(url.href())
+}
+
+/// `base` with the authority-less reference `relative` applied (RFC 3986 §5.2.2).
+fn with_relative(mut url: Url, relative: &str) -> Url {
     let (path, query, fragment) = split_tail(relative);
-    let mut url = base;
     // An empty path keeps the base's path, and its query unless one is given.
     if !path.is_empty() || query.is_some() {
         url.query = query;
@@ -423,7 +428,7 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
         url.path = normalize_path(&text::concat(&[dir, path]));
     }
     url.fragment = fragment;
-    Some(url.href())
+    url
 }
 
 fn is_loopback_host(host: &str) -> bool {
