@@ -74,7 +74,7 @@ pub struct SmartConfiguration {
 impl SmartConfiguration {
     /// True when `capabilities` lists `name` (exact match).
     pub fn has_capability(&self, name: &str) -> bool {
-        self.capabilities.iter().any(|c| c == name)
+        has_string(&self.capabilities, name)
     }
 
     /// Use the POST authorization variant only when `authorize-post` is advertised
@@ -180,15 +180,13 @@ fn opt_str<'a>(doc: &'a Json, field: &'static str) -> Result<Option<&'a str>> {
     doc.opt_str(field).map_err(|_| invalid(field))
 }
 
-/// A member that must be an array when present. Non-string items are skipped (a
-/// harmless deviation) and reported in `warnings`. The items stay borrowed until the
-/// configuration is built ([`strings`]), so that no early error return has a
-/// `Vec<String>` to drop.
-fn opt_strings<'a>(
-    doc: &'a Json,
+/// A member that must be an array when present: its string items. Other items are
+/// skipped (a harmless deviation) and reported in `warnings`.
+fn opt_strings(
+    doc: &Json,
     field: &'static str,
     warnings: &mut Vec<Warning>,
-) -> Result<Option<&'a [Json]>> {
+) -> Result<Option<Vec<String>>> {
     match doc.get(field) {
         None | Some(Json::Null) => Ok(None),
         Some(v) => {
@@ -196,14 +194,14 @@ fn opt_strings<'a>(
             if !items.iter().all(|i| i.as_str().is_some()) {
                 push_warning(warnings, Warning::NonStringItems);
             }
-            Ok(Some(items))
+            Ok(Some(strings(items)))
         }
     }
 }
 
-/// Whether the items of an [`opt_strings`] array include the string `name`.
-fn has_string(items: &[Json], name: &str) -> bool {
-    items.iter().any(|i| i.as_str() == Some(name))
+/// Whether an [`opt_strings`] list includes `name`.
+fn has_string(items: &[String], name: &str) -> bool {
+    items.iter().any(|i| i == name)
 }
 
 /// An endpoint member of [`ENDPOINTS`].
@@ -376,14 +374,15 @@ pub fn process_discovery_response(
     let mut config = empty_config(false);
     let source = Source::Document(&doc);
     source.require()?;
-    let capabilities = opt_strings(&doc, "capabilities", &mut config.warnings)?
+    config.capabilities = opt_strings(&doc, "capabilities", &mut config.warnings)?
         .ok_or_else(|| invalid("capabilities"))?;
     read_endpoints(&mut config, &source, fhir_base, opts)?;
     let warnings = &mut config.warnings;
     config.issuer = opt_str(&doc, "issuer")?.map(str::to_string);
 
-    let methods =
+    config.code_challenge_methods_supported =
         opt_strings(&doc, "code_challenge_methods_supported", warnings)?.unwrap_or_default();
+    let methods = &config.code_challenge_methods_supported;
     if !has_string(methods, "S256") {
         return Err(
             Error::new(ErrorCode::PkceNotSupported).field("code_challenge_methods_supported")
@@ -393,27 +392,22 @@ pub fn process_discovery_response(
         push_warning(warnings, Warning::PlainPkceListed);
     }
 
-    let grant_types = opt_strings(&doc, "grant_types_supported", warnings)?;
-    match grant_types {
+    config.grant_types_supported = opt_strings(&doc, "grant_types_supported", warnings)?;
+    match &config.grant_types_supported {
         Some(g) if !has_string(g, "authorization_code") => {
             return Err(Error::new(ErrorCode::UnsupportedServer).field("grant_types_supported"));
         }
         Some(_) => {}
         None => push_warning(warnings, Warning::GrantTypesAbsent),
     }
-    let scopes = opt_strings(&doc, "scopes_supported", warnings)?;
-    let response_types = opt_strings(&doc, "response_types_supported", warnings)?;
-    if let Some(r) = response_types {
+    config.scopes_supported = opt_strings(&doc, "scopes_supported", warnings)?;
+    config.response_types_supported = opt_strings(&doc, "response_types_supported", warnings)?;
+    if let Some(r) = &config.response_types_supported {
         if !has_string(r, "code") {
             push_warning(warnings, Warning::ResponseTypesLackCode);
         }
     }
 
-    config.capabilities = strings(capabilities);
-    config.code_challenge_methods_supported = strings(methods);
-    config.grant_types_supported = grant_types.map(strings);
-    config.scopes_supported = scopes.map(strings);
-    config.response_types_supported = response_types.map(strings);
     if !config.has_capability("client-public") {
         push_warning(&mut config.warnings, Warning::ClientPublicAbsent);
     }
