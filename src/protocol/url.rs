@@ -158,7 +158,6 @@ impl Url {
         let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
-        let path = if path.is_empty() { "/" } else { path };
         Some(Url {
             scheme: scheme.into(),
             host,
@@ -279,35 +278,30 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
     if text::contains(authority, b"@") {
         return None;
     }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (inner, after) = text::split_once(v6, b']')?;
-        let ok = !inner.is_empty()
-            && inner
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-        if !ok {
-            return None;
-        }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':')?),
-        };
-        // The literal with its brackets.
-        (text::sub(authority, ..inner.len() + 2), port)
-    } else {
-        let (host, port) = match text::split_once(authority, b':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        };
-        let ok = !host.is_empty() && text::all_word(host, b"-._~");
-        if !ok {
-            return None;
-        }
-        (host, port)
+    // The host ends at the first `]` of an IPv6 literal (kept with its brackets), else
+    // at the port's `:`.
+    let end = match authority.strip_prefix('[') {
+        Some(v6) => text::find(v6, b"]")? + 2,
+        None => text::find(authority, b":").unwrap_or(authority.len()),
     };
-    let port = match port {
-        None | Some("") => None,
-        Some(p) => {
+    let (host, after) = text::split_at(authority, end);
+    let ok = match host.strip_prefix('[') {
+        // `]` only as the last byte, after at least one other.
+        Some(v6) => {
+            v6.len() > 1
+                && v6
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b']'))
+        }
+        None => !host.is_empty() && text::all_word(host, b"-._~"),
+    };
+    if !ok {
+        return None;
+    }
+    let port = match after {
+        "" | ":" => None,
+        p => {
+            let p = p.strip_prefix(':')?;
             if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
@@ -335,17 +329,28 @@ fn split_tail(tail: &str) -> (&str, Option<String>, Option<String>) {
     )
 }
 
-/// `seg` after a leading `.` or `%2e` (any case), if it has one.
-fn strip_dot(seg: &str) -> Option<&str> {
-    if let Some(rest) = seg.strip_prefix('.') {
-        return Some(rest);
+/// 1 for a `.` segment, 2 for `..`, each dot also spelt `%2e` (any case); else 0.
+fn dot_segment(seg: &str) -> usize {
+    let mut rest = seg.as_bytes();
+    let mut dots = 0;
+    while let [first, tail @ ..] = rest {
+        rest = match tail {
+            _ if *first == b'.' => tail,
+            [a, b, tail @ ..] if *first == b'%' && [*a, *b].eq_ignore_ascii_case(b"2e") => tail,
+            _ => return 0,
+        };
+        dots += 1;
     }
-    let (head, rest) = seg.split_at_checked(3)?;
-    head.eq_ignore_ascii_case("%2e").then_some(rest)
+    if dots > 2 {
+        0
+    } else {
+        dots
+    }
 }
 
 /// Removes `.` and `..` segments (RFC 3986 §5.2.4, with the WHATWG spellings `%2e`),
-/// percent-encoding the others with the path set. `path` starts with `/`.
+/// percent-encoding the others with the path set. `path` is empty (read as `/`) or
+/// starts with `/`.
 fn normalize_path(path: &str) -> String {
     // Written segment by segment into the answer: a `..` cuts back to the last `/`,
     // which an escape never writes.
@@ -354,11 +359,9 @@ fn normalize_path(path: &str) -> String {
     let mut ends_in_dot = false;
     for seg in text::split(path.strip_prefix('/').unwrap_or(path), b'/') {
         ends_in_dot = true;
-        match strip_dot(seg) {
-            Some("") => {}
-            Some(rest) if strip_dot(rest) == Some("") => {
-                out.truncate(text::rfind(&out, b'/').unwrap_or(0));
-            }
+        match dot_segment(seg) {
+            1 => {}
+            2 => out.truncate(text::rfind(&out, b'/').unwrap_or(0)),
             _ => {
                 out.push('/');
                 escape_into(&mut out, seg, Some(PATH_SET));
@@ -610,6 +613,38 @@ mod tests {
     }
 
     #[test]
+    fn authority_edge_cases() {
+        let ok = |url: &str| Url::parse(url).map(|u| (u.host, u.port)).ok();
+        let h = |host: &str, port| Some((host.to_string(), port));
+        assert_eq!(ok("https://[::1]:/"), h("[::1]", None));
+        assert_eq!(ok("https://[::1]:443/"), h("[::1]", None));
+        assert_eq!(
+            ok("https://[0:0::1.2.3.4]:8443/"),
+            h("[0:0::1.2.3.4]", Some(8443))
+        );
+        assert_eq!(ok("https://[AB::cd]"), h("[ab::cd]", None));
+        assert_eq!(ok("https://h:/"), h("h", None));
+        assert_eq!(ok("https://h:0/"), h("h", Some(0)));
+        assert_eq!(ok("https://h:080/"), h("h", Some(80)));
+        assert_eq!(ok("http://h:080/"), h("h", None));
+        assert_eq!(ok("https://h:65535"), h("h", Some(65535)));
+        for bad in [
+            "https://[::1]x/",
+            "https://[::1]]/",
+            "https://[]/",
+            "https://[/",
+            "https://:80/",
+            "https://h:65536/",
+            "https://h:000080/",
+            "https://h::80/",
+            "https://[::1]::80/",
+            "https://[::g]/",
+        ] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn debug_hides_query_and_fragment() {
         // spec #75: a callback URL holds the code and state
         let u = Url::parse("https://app/cb?code=SECRETCODE&state=SECRETSTATE#x").unwrap();
@@ -845,7 +880,7 @@ mod tests {
 
         #[test]
         fn normalize_path_matches_the_segment_list(segs in proptest::collection::vec(
-            proptest::sample::select(vec![".", "..", "%2e", ".%2E", "%2e%2e", "..x", "a", "", "é", "a b", "%2f"]),
+            proptest::sample::select(vec![".", "..", "...", "%2e", "%2E", ".%2E", "%2e%2e", "..x", "%2", "%", "a", "", "é", "a b", "%2f"]),
             0..8,
         )) {
             // RFC 3986 §5.2.4 as a list of segments, joined and encoded at the end: the
