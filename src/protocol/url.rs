@@ -438,20 +438,22 @@ fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
     }
-    // Four decimal octets, the first `127`.
+    // `127.` and three more decimal octets.
+    let Some(rest) = host.strip_prefix("127.") else {
+        return false;
+    };
     let mut count = 0;
-    for (i, o) in text::split(host, b'.').enumerate() {
+    for o in text::split(rest, b'.') {
         let ok = !o.is_empty()
             && o.len() <= 3
             && o.bytes().all(|b| b.is_ascii_digit())
-            && text::digits_value(o) <= 255
-            && (i > 0 || o == "127");
+            && text::digits_value(o) <= 255;
         if !ok {
             return false;
         }
-        count = i + 1;
+        count += 1;
     }
-    count == 4
+    count == 3
 }
 
 /// True when `url` is an absolute `https:` URL, or, only with
@@ -485,10 +487,9 @@ pub fn is_under(url: &str, base: &str) -> bool {
         return false;
     }
     let base_path = text::trim_end(&b.path, b'/');
-    u.path == base_path
-        || u.path
-            .strip_prefix(base_path)
-            .is_some_and(|rest| rest.starts_with('/'))
+    u.path
+        .strip_prefix(base_path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// `url` before its fragment, and the fragment with its `#` (or empty).
@@ -722,6 +723,10 @@ mod tests {
             "http://127.0.0.1.evil/t",
             "http://128.0.0.1/t",
             "http://127.0.0.256/t",
+            "http://127.0.0/t",
+            "http://127..0.1/t",
+            "http://0127.0.0.1/t",
+            "http://127.0.0.1./t",
             "http://[::2]/t",
             "not a url",
         ] {
