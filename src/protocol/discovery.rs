@@ -297,7 +297,9 @@ fn read_endpoints(
 
 /// A configuration with nothing in it yet. The processors fill it member by member, so
 /// that an early error drops one struct instead of each member built so far (those
-/// drop ladders were a good part of the processors' wasm).
+/// drop ladders were a good part of the processors' wasm). Out of line: inlined, each
+/// processor had its own stores of every member.
+#[inline(never)]
 fn empty_config(legacy: bool) -> SmartConfiguration {
     SmartConfiguration {
         issuer: None,
