@@ -42,12 +42,11 @@ pub fn form_encode_into(out: &mut String, text: &str) {
 /// `set`, the URL code points (`!`..`~`) not in `set` (a WHATWG percent-encode set);
 /// without, the form-urlencoded rule (ASCII letters, digits and `*-._` kept, a space
 /// written `+`). One loop for both encoders (two were 230 bytes more of wasm).
-#[allow(clippy::manual_contains)] // `[u8]::contains` is memchr: see `text::find`
 fn escape_into(out: &mut String, text: &str, set: Option<&[u8]>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text.as_bytes() {
         let keep = match set {
-            Some(set) => b > 0x20 && b < 0x7f && !set.iter().any(|&c| c == b),
+            Some(set) => b > 0x20 && b < 0x7f && !text::in_set(set, b),
             None => b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_'),
         };
         if keep {
