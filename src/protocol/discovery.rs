@@ -20,7 +20,7 @@
 
 use super::error::{Error, ErrorCode, Result};
 use super::json::{strings, Json};
-use super::url::{is_https_or_local, resolve, strip_trailing_slash, Url};
+use super::url::{is_https_or_local, parse_url, resolve, strip_trailing_slash, Url};
 use super::warning::Warning;
 use crate::prelude::*;
 
@@ -123,12 +123,9 @@ pub fn check_fhir_base(fhir_base: &str, opts: &DiscoveryOptions) -> Result<()> {
 
 /// An absolute `http(s)` FHIR base without query or fragment (field `iss`).
 fn parse_base(fhir_base: &str) -> Result<Url> {
-    let bad = || Error::new(ErrorCode::InvalidOptions).field("iss");
-    let url = Url::parse(fhir_base).map_err(|_| bad())?;
-    if url.query.is_some() || url.fragment.is_some() {
-        return Err(bad());
-    }
-    Ok(url)
+    parse_url(fhir_base)
+        .filter(|url| url.query.is_none() && url.fragment.is_none())
+        .ok_or_else(|| Error::new(ErrorCode::InvalidOptions).field("iss"))
 }
 
 fn base_url(fhir_base: &str, suffix: &str) -> Result<String> {

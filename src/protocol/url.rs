@@ -136,7 +136,7 @@ fn invalid_url() -> Error {
 /// `invalid_options` (field `url`), so the parser works in `Option` and the public
 /// functions build that one error at the end: an error built at each refusal was more
 /// wasm, and [`is_under`] and [`is_https_or_local`] want no error at all.
-fn parse_url(input: &str) -> Option<Url> {
+pub(crate) fn parse_url(input: &str) -> Option<Url> {
     let (scheme, rest) = split_http(input)?;
     Url::from_parts(scheme?, rest.strip_prefix("//")?)
 }
