@@ -20,7 +20,7 @@
 
 use super::error::{Error, ErrorCode, Result};
 use super::json::{strings, Json};
-use super::url::{is_https_or_local, resolve, strip_trailing_slash, Url};
+use super::url::{is_https_or_local, parse_url, resolve, strip_trailing_slash, Url};
 use super::warning::Warning;
 use crate::prelude::*;
 
@@ -74,7 +74,7 @@ pub struct SmartConfiguration {
 impl SmartConfiguration {
     /// True when `capabilities` lists `name` (exact match).
     pub fn has_capability(&self, name: &str) -> bool {
-        self.capabilities.iter().any(|c| c == name)
+        has_string(&self.capabilities, name)
     }
 
     /// Use the POST authorization variant only when `authorize-post` is advertised
@@ -123,12 +123,9 @@ pub fn check_fhir_base(fhir_base: &str, opts: &DiscoveryOptions) -> Result<()> {
 
 /// An absolute `http(s)` FHIR base without query or fragment (field `iss`).
 fn parse_base(fhir_base: &str) -> Result<Url> {
-    let bad = || Error::new(ErrorCode::InvalidOptions).field("iss");
-    let url = Url::parse(fhir_base).map_err(|_| bad())?;
-    if url.query.is_some() || url.fragment.is_some() {
-        return Err(bad());
-    }
-    Ok(url)
+    parse_url(fhir_base)
+        .filter(|url| url.query.is_none() && url.fragment.is_none())
+        .ok_or_else(|| Error::new(ErrorCode::InvalidOptions).field("iss"))
 }
 
 fn base_url(fhir_base: &str, suffix: &str) -> Result<String> {
@@ -180,15 +177,13 @@ fn opt_str<'a>(doc: &'a Json, field: &'static str) -> Result<Option<&'a str>> {
     doc.opt_str(field).map_err(|_| invalid(field))
 }
 
-/// A member that must be an array when present. Non-string items are skipped (a
-/// harmless deviation) and reported in `warnings`. The items stay borrowed until the
-/// configuration is built ([`strings`]), so that no early error return has a
-/// `Vec<String>` to drop.
-fn opt_strings<'a>(
-    doc: &'a Json,
+/// A member that must be an array when present: its string items. Other items are
+/// skipped (a harmless deviation) and reported in `warnings`.
+fn opt_strings(
+    doc: &Json,
     field: &'static str,
     warnings: &mut Vec<Warning>,
-) -> Result<Option<&'a [Json]>> {
+) -> Result<Option<Vec<String>>> {
     match doc.get(field) {
         None | Some(Json::Null) => Ok(None),
         Some(v) => {
@@ -196,54 +191,112 @@ fn opt_strings<'a>(
             if !items.iter().all(|i| i.as_str().is_some()) {
                 push_warning(warnings, Warning::NonStringItems);
             }
-            Ok(Some(items))
+            Ok(Some(strings(items)))
         }
     }
 }
 
-/// Whether the items of an [`opt_strings`] array include the string `name`.
-fn has_string(items: &[Json], name: &str) -> bool {
-    items.iter().any(|i| i.as_str() == Some(name))
+/// Whether an [`opt_strings`] list includes `name`.
+fn has_string(items: &[String], name: &str) -> bool {
+    items.iter().any(|i| i == name)
 }
 
-/// An optional endpoint member, resolved and checked by [`endpoint`].
-fn opt_endpoint(
-    doc: &Json,
-    field: &'static str,
-    fhir_base: &str,
-    opts: &DiscoveryOptions,
-) -> Result<Option<String>> {
-    match opt_str(doc, field)? {
-        Some(v) => endpoint(v, field, fhir_base, opts).map(Some),
-        None => Ok(None),
+/// An endpoint member of [`ENDPOINTS`].
+type Endpoint = (&'static str, &'static str, Option<Warning>);
+
+/// The endpoint members, in the order they are checked: the discovery member, the
+/// `oauth-uris` extension's name for it (`""`: none), and for an endpoint the client
+/// only displays, the warning it is dropped with when it does not resolve to a usable
+/// URL (one the client calls makes that an error). The first two are required.
+const ENDPOINTS: [Endpoint; 6] = [
+    ("authorization_endpoint", "authorize", None),
+    ("token_endpoint", "token", None),
+    ("revocation_endpoint", "revoke", None),
+    ("jwks_uri", "", None),
+    (
+        "management_endpoint",
+        "manage",
+        Some(Warning::ManagementEndpointUnusable),
+    ),
+    (
+        "introspection_endpoint",
+        "",
+        Some(Warning::IntrospectionEndpointUnusable),
+    ),
+];
+
+/// Where the endpoint members are read: one loop ([`read_endpoints`]) for both
+/// discovery routes, where each member had its own copy of the same code.
+enum Source<'a> {
+    /// The `.well-known/smart-configuration` document.
+    Document(&'a Json),
+    /// The members of a CapabilityStatement's `oauth-uris` extension.
+    OauthUris(&'a [Json]),
+}
+
+impl<'a> Source<'a> {
+    /// The value of an endpoint: a wrongly typed discovery member is an error, an
+    /// extension member without a string `valueUri` is absent.
+    fn value(&self, &(field, name, _): &Endpoint) -> Result<Option<&'a str>> {
+        match self {
+            Source::Document(doc) => opt_str(doc, field),
+            Source::OauthUris(_) if name.is_empty() => Ok(None),
+            Source::OauthUris(uris) => Ok(with_url(uris, name)
+                .and_then(|e| e.get("valueUri"))
+                .and_then(Json::as_str)),
+        }
+    }
+
+    /// Fails unless the required endpoints are present (`discovery_invalid` naming
+    /// the first missing).
+    fn require(&self) -> Result<()> {
+        for e in &ENDPOINTS[..2] {
+            self.value(e)?.ok_or_else(|| invalid(e.0))?;
+        }
+        Ok(())
     }
 }
 
-/// An endpoint the client only displays: one that does not resolve to a usable URL is
-/// dropped with the warning `w`.
-fn display_only(
-    doc: &Json,
-    field: &'static str,
-    w: Warning,
+/// Resolves and checks every endpoint of `source` into `config` (see [`ENDPOINTS`]).
+fn read_endpoints(
+    config: &mut SmartConfiguration,
+    source: &Source,
     fhir_base: &str,
     opts: &DiscoveryOptions,
-    warnings: &mut Vec<Warning>,
-) -> Result<Option<String>> {
-    Ok(match opt_str(doc, field)? {
-        Some(v) => match endpoint(v, field, fhir_base, opts) {
-            Ok(url) => Some(url),
-            Err(_) => {
-                push_warning(warnings, w);
-                None
+) -> Result<()> {
+    for (i, e @ &(field, _, shown)) in ENDPOINTS.iter().enumerate() {
+        let Some(value) = source.value(e)? else {
+            continue;
+        };
+        let url = match (endpoint(value, field, fhir_base, opts), shown) {
+            (Ok(url), _) => url,
+            (Err(err), None) => return Err(err),
+            (Err(_), Some(w)) => {
+                push_warning(&mut config.warnings, w);
+                continue;
             }
-        },
-        None => None,
-    })
+        };
+        if i == 0 && super::text::contains(&url, b"#") {
+            // RFC 6749 §3.1: the endpoint URI MUST NOT include a fragment.
+            return Err(invalid(field));
+        }
+        match i {
+            0 => config.authorization_endpoint = url,
+            1 => config.token_endpoint = url,
+            2 => config.revocation_endpoint = Some(url),
+            3 => config.jwks_uri = Some(url),
+            4 => config.management_endpoint = Some(url),
+            _ => config.introspection_endpoint = Some(url),
+        }
+    }
+    Ok(())
 }
 
 /// A configuration with nothing in it yet. The processors fill it member by member, so
 /// that an early error drops one struct instead of each member built so far (those
-/// drop ladders were a good part of the processors' wasm).
+/// drop ladders were a good part of the processors' wasm). Out of line: inlined, each
+/// processor had its own stores of every member.
+#[inline(never)]
 fn empty_config(legacy: bool) -> SmartConfiguration {
     SmartConfiguration {
         issuer: None,
@@ -318,49 +371,17 @@ pub fn process_discovery_response(
 ) -> Result<SmartConfiguration> {
     let doc = read_document(status, body, fhir_base, opts)?;
     let mut config = empty_config(false);
+    let source = Source::Document(&doc);
+    source.require()?;
+    config.capabilities = opt_strings(&doc, "capabilities", &mut config.warnings)?
+        .ok_or_else(|| invalid("capabilities"))?;
+    read_endpoints(&mut config, &source, fhir_base, opts)?;
     let warnings = &mut config.warnings;
-
-    let authorization_endpoint = opt_str(&doc, "authorization_endpoint")?
-        .ok_or_else(|| invalid("authorization_endpoint"))?;
-    let token_endpoint =
-        opt_str(&doc, "token_endpoint")?.ok_or_else(|| invalid("token_endpoint"))?;
-    let capabilities =
-        opt_strings(&doc, "capabilities", warnings)?.ok_or_else(|| invalid("capabilities"))?;
-
-    let authorization_endpoint = endpoint(
-        authorization_endpoint,
-        "authorization_endpoint",
-        fhir_base,
-        opts,
-    )?;
-    if super::text::contains(&authorization_endpoint, b"#") {
-        // RFC 6749 §3.1: the endpoint URI MUST NOT include a fragment.
-        return Err(invalid("authorization_endpoint"));
-    }
-    config.authorization_endpoint = authorization_endpoint;
-    config.token_endpoint = endpoint(token_endpoint, "token_endpoint", fhir_base, opts)?;
-    config.revocation_endpoint = opt_endpoint(&doc, "revocation_endpoint", fhir_base, opts)?;
-    config.jwks_uri = opt_endpoint(&doc, "jwks_uri", fhir_base, opts)?;
-    config.management_endpoint = display_only(
-        &doc,
-        "management_endpoint",
-        Warning::ManagementEndpointUnusable,
-        fhir_base,
-        opts,
-        warnings,
-    )?;
-    config.introspection_endpoint = display_only(
-        &doc,
-        "introspection_endpoint",
-        Warning::IntrospectionEndpointUnusable,
-        fhir_base,
-        opts,
-        warnings,
-    )?;
     config.issuer = opt_str(&doc, "issuer")?.map(str::to_string);
 
-    let methods =
+    config.code_challenge_methods_supported =
         opt_strings(&doc, "code_challenge_methods_supported", warnings)?.unwrap_or_default();
+    let methods = &config.code_challenge_methods_supported;
     if !has_string(methods, "S256") {
         return Err(
             Error::new(ErrorCode::PkceNotSupported).field("code_challenge_methods_supported")
@@ -370,27 +391,22 @@ pub fn process_discovery_response(
         push_warning(warnings, Warning::PlainPkceListed);
     }
 
-    let grant_types = opt_strings(&doc, "grant_types_supported", warnings)?;
-    match grant_types {
+    config.grant_types_supported = opt_strings(&doc, "grant_types_supported", warnings)?;
+    match &config.grant_types_supported {
         Some(g) if !has_string(g, "authorization_code") => {
             return Err(Error::new(ErrorCode::UnsupportedServer).field("grant_types_supported"));
         }
         Some(_) => {}
         None => push_warning(warnings, Warning::GrantTypesAbsent),
     }
-    let scopes = opt_strings(&doc, "scopes_supported", warnings)?;
-    let response_types = opt_strings(&doc, "response_types_supported", warnings)?;
-    if let Some(r) = response_types {
+    config.scopes_supported = opt_strings(&doc, "scopes_supported", warnings)?;
+    config.response_types_supported = opt_strings(&doc, "response_types_supported", warnings)?;
+    if let Some(r) = &config.response_types_supported {
         if !has_string(r, "code") {
             push_warning(warnings, Warning::ResponseTypesLackCode);
         }
     }
 
-    config.capabilities = strings(capabilities);
-    config.code_challenge_methods_supported = strings(methods);
-    config.grant_types_supported = grant_types.map(strings);
-    config.scopes_supported = scopes.map(strings);
-    config.response_types_supported = response_types.map(strings);
     if !config.has_capability("client-public") {
         push_warning(&mut config.warnings, Warning::ClientPublicAbsent);
     }
@@ -436,25 +452,11 @@ pub fn process_capability_statement(
             break;
         }
     }
-    let value = |name: &str| with_url(uris, name)?.get("valueUri")?.as_str();
-    let authorize = value("authorize").ok_or_else(|| invalid("authorization_endpoint"))?;
-    let token = value("token").ok_or_else(|| invalid("token_endpoint"))?;
+    let source = Source::OauthUris(uris);
+    source.require()?;
     let mut config = empty_config(true);
-    config.authorization_endpoint = endpoint(authorize, "authorization_endpoint", fhir_base, opts)?;
-    if super::text::contains(&config.authorization_endpoint, b"#") {
-        return Err(invalid("authorization_endpoint"));
-    }
-    config.token_endpoint = endpoint(token, "token_endpoint", fhir_base, opts)?;
-    if let Some(v) = value("revoke") {
-        config.revocation_endpoint = Some(endpoint(v, "revocation_endpoint", fhir_base, opts)?);
-    }
     config.warnings.push(Warning::LegacyPkceUnadvertised);
-    if let Some(v) = value("manage") {
-        config.management_endpoint = endpoint(v, "management_endpoint", fhir_base, opts).ok();
-        if config.management_endpoint.is_none() {
-            config.warnings.push(Warning::ManagementEndpointUnusable);
-        }
-    }
+    read_endpoints(&mut config, &source, fhir_base, opts)?;
     Ok(config)
 }
 
@@ -795,6 +797,134 @@ mod tests {
         assert_eq!(
             (e.code, e.field),
             (ErrorCode::InsecureEndpoint, Some("token_endpoint"))
+        );
+    }
+
+    /// Member edits: `(key, raw JSON or None to remove)`.
+    type Edits<'a> = &'a [(&'a str, Option<&'a str>)];
+
+    /// `GOOD` with each edit applied.
+    fn with_all(edits: Edits) -> String {
+        let mut members: Vec<(String, Json)> =
+            Json::parse(GOOD).unwrap().as_object().unwrap().to_vec();
+        for (key, value) in edits {
+            members.retain(|(k, _)| k != key);
+            if let Some(v) = value {
+                members.push((key.to_string(), Json::parse(v).unwrap()));
+            }
+        }
+        Json::Object(members).to_string()
+    }
+
+    #[test]
+    fn the_first_failing_check_names_the_error() {
+        // spec #3: with several faults, the error is always the same one
+        let cases: [(Edits, (ErrorCode, &str)); 7] = [
+            (
+                &[("authorization_endpoint", None), ("capabilities", None)],
+                (ErrorCode::DiscoveryInvalid, "authorization_endpoint"),
+            ),
+            (
+                &[("token_endpoint", Some("1")), ("capabilities", None)],
+                (ErrorCode::DiscoveryInvalid, "token_endpoint"),
+            ),
+            (
+                &[
+                    ("capabilities", Some("{}")),
+                    ("authorization_endpoint", Some(r#""http://h/a""#)),
+                ],
+                (ErrorCode::DiscoveryInvalid, "capabilities"),
+            ),
+            (
+                &[
+                    ("authorization_endpoint", Some(r#""http://h/a""#)),
+                    ("revocation_endpoint", Some("1")),
+                ],
+                (ErrorCode::InsecureEndpoint, "authorization_endpoint"),
+            ),
+            (
+                &[
+                    ("authorization_endpoint", Some(r#""https://h/a#f""#)),
+                    ("token_endpoint", Some(r#""http://h/t""#)),
+                ],
+                (ErrorCode::DiscoveryInvalid, "authorization_endpoint"),
+            ),
+            (
+                &[
+                    ("jwks_uri", Some(r#""http://h/j""#)),
+                    ("management_endpoint", Some("1")),
+                ],
+                (ErrorCode::InsecureEndpoint, "jwks_uri"),
+            ),
+            (
+                &[
+                    ("introspection_endpoint", Some("[]")),
+                    ("issuer", Some("1")),
+                ],
+                (ErrorCode::DiscoveryInvalid, "introspection_endpoint"),
+            ),
+        ];
+        for (edits, (code, field)) in cases {
+            assert_eq!(err(&with_all(edits)), (code, Some(field)), "{edits:?}");
+        }
+    }
+
+    #[test]
+    fn unusable_display_endpoints_warn_in_order() {
+        let c = process(&with_all(&[
+            ("introspection_endpoint", Some(r#""http://h/i""#)),
+            ("management_endpoint", Some(r#""""#)),
+            ("scopes_supported", Some(r#"["openid", 1]"#)),
+        ]))
+        .unwrap();
+        assert_eq!(c.management_endpoint, None);
+        assert_eq!(c.introspection_endpoint, None);
+        assert_eq!(
+            c.warnings,
+            [
+                Warning::ManagementEndpointUnusable,
+                Warning::IntrospectionEndpointUnusable,
+                Warning::NonStringItems,
+            ]
+        );
+    }
+
+    #[test]
+    fn legacy_endpoints_are_checked_like_discovered_ones() {
+        // spec #10, #6: an unusable `manage` is dropped with a warning, the others fail
+        let body = capability_statement("https://h/authorize", "token")
+            .replace("https://h/manage", "http://h/manage")
+            .replace(r#""url":"http://other/ext""#, r#""url":"""#);
+        let c = process_capability_statement(200, &body, BASE, &OPTS).unwrap();
+        assert_eq!(c.management_endpoint, None);
+        assert_eq!(c.jwks_uri, None);
+        assert_eq!(c.introspection_endpoint, None);
+        assert_eq!(
+            c.warnings,
+            [
+                Warning::LegacyPkceUnadvertised,
+                Warning::ManagementEndpointUnusable
+            ]
+        );
+        let body = capability_statement("https://h/authorize#f", "http://h/token");
+        let e = process_capability_statement(200, &body, BASE, &OPTS).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::DiscoveryInvalid, Some("authorization_endpoint"))
+        );
+        let body = capability_statement("https://h/authorize", "token")
+            .replace("https://h/revoke", "http://h/revoke");
+        let e = process_capability_statement(200, &body, BASE, &OPTS).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::InsecureEndpoint, Some("revocation_endpoint"))
+        );
+        let body = capability_statement("https://h/authorize", "https://h/t")
+            .replace(r#"{"url":"token","valueUri":"https://h/t"},"#, "");
+        let e = process_capability_statement(200, &body, BASE, &OPTS).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::DiscoveryInvalid, Some("token_endpoint"))
         );
     }
 }

@@ -80,7 +80,7 @@ pub fn find(s: &str, set: &[u8]) -> Option<usize> {
 }
 
 /// `set.contains(&b)` without memchr.
-fn in_set(set: &[u8], b: u8) -> bool {
+pub(crate) fn in_set(set: &[u8], b: u8) -> bool {
     let mut j = 0;
     while let Some(&c) = set.get(j) {
         if c == b {

@@ -42,12 +42,11 @@ pub fn form_encode_into(out: &mut String, text: &str) {
 /// `set`, the URL code points (`!`..`~`) not in `set` (a WHATWG percent-encode set);
 /// without, the form-urlencoded rule (ASCII letters, digits and `*-._` kept, a space
 /// written `+`). One loop for both encoders (two were 230 bytes more of wasm).
-#[allow(clippy::manual_contains)] // `[u8]::contains` is memchr: see `text::find`
 fn escape_into(out: &mut String, text: &str, set: Option<&[u8]>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text.as_bytes() {
         let keep = match set {
-            Some(set) => b > 0x20 && b < 0x7f && !set.iter().any(|&c| c == b),
+            Some(set) => b > 0x20 && b < 0x7f && !text::in_set(set, b),
             None => b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_'),
         };
         if keep {
@@ -133,6 +132,15 @@ fn invalid_url() -> Error {
     Error::new(ErrorCode::InvalidOptions).field("url")
 }
 
+/// [`Url::parse`] without its error. Every refusal in this module is the same
+/// `invalid_options` (field `url`), so the parser works in `Option` and the public
+/// functions build that one error at the end: an error built at each refusal was more
+/// wasm, and [`is_under`] and [`is_https_or_local`] want no error at all.
+pub(crate) fn parse_url(input: &str) -> Option<Url> {
+    let (scheme, rest) = split_http(input)?;
+    Url::from_parts(scheme?, rest.strip_prefix("//")?)
+}
+
 impl Url {
     /// Parses an absolute `http(s)` URL (RFC 3986 §3, WHATWG URL "special" schemes).
     ///
@@ -140,27 +148,22 @@ impl Url {
     /// credentials in the authority, a bad host or port, control characters, a
     /// backslash, or surrounding spaces.
     pub fn parse(input: &str) -> Result<Url> {
-        check_chars(input)?;
-        let (scheme, rest) = split_any_scheme(input).ok_or_else(invalid_url)?;
-        let scheme = http_scheme(scheme).ok_or_else(invalid_url)?;
-        let rest = rest.strip_prefix("//").ok_or_else(invalid_url)?;
-        Url::from_parts(scheme, rest)
+        parse_url(input).ok_or_else(invalid_url)
     }
 
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
-    fn from_parts(scheme: &str, rest: &str) -> Result<Url> {
+    fn from_parts(scheme: &str, rest: &str) -> Option<Url> {
         let end = text::find(rest, b"/?#").unwrap_or(rest.len());
         let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
-        let path = if path.is_empty() { "/" } else { path };
-        Ok(Url {
+        Some(Url {
             scheme: scheme.into(),
             host,
             port,
             path: normalize_path(path),
-            query: query.map(|q| percent_encode(q, QUERY_SET)),
-            fragment: fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
+            query,
+            fragment,
         })
     }
 
@@ -234,13 +237,17 @@ impl fmt::Debug for Url {
 }
 
 /// Refuses what the browser would silently repair: controls, a backslash (read as `/`
-/// in special URLs), and leading or trailing spaces.
-fn check_chars(input: &str) -> Result<()> {
+/// in special URLs), and leading or trailing spaces. Then splits off the scheme, if
+/// any, as `http` or `https`; any other scheme is refused too.
+fn split_http(input: &str) -> Option<(Option<&'static str>, &str)> {
     let bad = input.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\');
     if bad || input.starts_with(' ') || input.ends_with(' ') {
-        return Err(invalid_url());
+        return None;
     }
-    Ok(())
+    Some(match split_any_scheme(input) {
+        Some((scheme, rest)) => (Some(http_scheme(scheme)?), rest),
+        None => (None, input),
+    })
 }
 
 /// Splits `scheme:rest` when the text before the first `:` is a valid RFC 3986 scheme
@@ -253,9 +260,9 @@ fn split_any_scheme(input: &str) -> Option<(&str, &str)> {
 /// `http` or `https` (lower case) for either scheme in any case. Only these are
 /// accepted: `javascript:` or `data:` never pass.
 fn http_scheme(scheme: &str) -> Option<&'static str> {
-    ["http", "https"]
-        .into_iter()
-        .find(|s| scheme.eq_ignore_ascii_case(s))
+    // The one candidate of the same length: one comparison, not a search of both.
+    let lower = if scheme.len() == 4 { "http" } else { "https" };
+    scheme.eq_ignore_ascii_case(lower).then_some(lower)
 }
 
 fn default_port(scheme: &str) -> u16 {
@@ -266,51 +273,46 @@ fn default_port(scheme: &str) -> u16 {
     }
 }
 
-fn parse_authority(scheme: &str, authority: &str) -> Result<(String, Option<u16>)> {
+fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>)> {
     if text::contains(authority, b"@") {
-        return Err(invalid_url());
+        return None;
     }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (inner, after) = text::split_once(v6, b']').ok_or_else(invalid_url)?;
-        let ok = !inner.is_empty()
-            && inner
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-        if !ok {
-            return Err(invalid_url());
-        }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or_else(invalid_url)?),
-        };
-        // The literal with its brackets.
-        (text::sub(authority, ..inner.len() + 2), port)
-    } else {
-        let (host, port) = match text::split_once(authority, b':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        };
-        let ok = !host.is_empty() && text::all_word(host, b"-._~");
-        if !ok {
-            return Err(invalid_url());
-        }
-        (host, port)
+    // The host ends at the first `]` of an IPv6 literal (kept with its brackets), else
+    // at the port's `:`.
+    let end = match authority.strip_prefix('[') {
+        Some(v6) => text::find(v6, b"]")? + 2,
+        None => text::find(authority, b":").unwrap_or(authority.len()),
     };
-    let port = match port {
-        None | Some("") => None,
-        Some(p) => {
+    let (host, after) = text::split_at(authority, end);
+    let ok = match host.strip_prefix('[') {
+        // `]` only as the last byte, after at least one other.
+        Some(v6) => {
+            v6.len() > 1
+                && v6
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b']'))
+        }
+        None => !host.is_empty() && text::all_word(host, b"-._~"),
+    };
+    if !ok {
+        return None;
+    }
+    let port = match after {
+        "" | ":" => None,
+        p => {
+            let p = p.strip_prefix(':')?;
             if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid_url());
+                return None;
             }
-            let n = u16::try_from(text::digits_value(p)).map_err(|_| invalid_url())?;
+            let n = u16::try_from(text::digits_value(p)).ok()?;
             (n != default_port(scheme)).then_some(n)
         }
     };
-    Ok((host.to_ascii_lowercase(), port))
+    Some((host.to_ascii_lowercase(), port))
 }
 
-/// Splits `path?query#fragment` (each part raw).
-fn split_tail(tail: &str) -> (&str, Option<&str>, Option<&str>) {
+/// Splits `path?query#fragment`: the path raw, the query and fragment percent-encoded.
+fn split_tail(tail: &str) -> (&str, Option<String>, Option<String>) {
     let (rest, fragment) = match text::split_once(tail, b'#') {
         Some((r, f)) => (r, Some(f)),
         None => (tail, None),
@@ -319,49 +321,57 @@ fn split_tail(tail: &str) -> (&str, Option<&str>, Option<&str>) {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
-    (path, query, fragment)
+    (
+        path,
+        query.map(|q| percent_encode(q, QUERY_SET)),
+        fragment.map(|f| percent_encode(f, FRAGMENT_SET)),
+    )
 }
 
-/// `seg` after a leading `.` or `%2e` (any case), if it has one.
-fn strip_dot(seg: &str) -> Option<&str> {
-    if let Some(rest) = seg.strip_prefix('.') {
-        return Some(rest);
+/// 1 for a `.` segment, 2 for `..`, each dot also spelt `%2e` (any case); else 0.
+fn dot_segment(seg: &str) -> usize {
+    let mut rest = seg.as_bytes();
+    let mut dots = 0;
+    while let [first, tail @ ..] = rest {
+        rest = match tail {
+            _ if *first == b'.' => tail,
+            [a, b, tail @ ..] if *first == b'%' && [*a, *b].eq_ignore_ascii_case(b"2e") => tail,
+            _ => return 0,
+        };
+        dots += 1;
     }
-    let (head, rest) = seg.split_at_checked(3)?;
-    head.eq_ignore_ascii_case("%2e").then_some(rest)
+    if dots > 2 {
+        0
+    } else {
+        dots
+    }
 }
 
 /// Removes `.` and `..` segments (RFC 3986 §5.2.4, with the WHATWG spellings `%2e`),
-/// then percent-encodes with the path set. `path` starts with `/`.
+/// percent-encoding the others with the path set. `path` is empty (read as `/`) or
+/// starts with `/`.
 fn normalize_path(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
+    // Written segment by segment into the answer: a `..` cuts back to the last `/`,
+    // which an escape never writes.
+    let mut out = String::with_capacity(path.len());
     // A dot segment at the end leaves the path ending in `/`.
     let mut ends_in_dot = false;
     for seg in text::split(path.strip_prefix('/').unwrap_or(path), b'/') {
-        match strip_dot(seg) {
-            Some("") => ends_in_dot = true,
-            Some(rest) if strip_dot(rest) == Some("") => {
-                out.pop();
-                ends_in_dot = true;
-            }
+        ends_in_dot = true;
+        match dot_segment(seg) {
+            1 => {}
+            2 => out.truncate(text::rfind(&out, b'/').unwrap_or(0)),
             _ => {
-                out.push(seg);
+                out.push('/');
+                escape_into(&mut out, seg, Some(PATH_SET));
                 ends_in_dot = false;
             }
         }
     }
     if ends_in_dot {
-        out.push("");
+        out.push('/');
     }
-    let mut joined = String::with_capacity(path.len());
-    for seg in out {
-        joined.push('/');
-        joined.push_str(seg);
-    }
-    if joined.is_empty() {
-        joined.push('/');
-    }
-    percent_encode(&joined, PATH_SET)
+    out
 }
 
 /// WHATWG percent-encode sets, beyond C0 controls, space and non-ASCII.
@@ -385,28 +395,30 @@ fn percent_encode(text: &str, set: &[u8]) -> String {
 /// Errors (`invalid_options`, field `url`): a bad base, a reference with another scheme
 /// (`javascript:`, `data:`, ...), or characters refused by [`Url::parse`].
 pub fn resolve(reference: &str, base: &str) -> Result<String> {
-    let base = Url::parse(base)?;
-    check_chars(reference)?;
-    let mut relative = reference;
-    if let Some((scheme, rest)) = split_any_scheme(reference) {
-        let scheme = http_scheme(scheme).ok_or_else(invalid_url)?;
-        if rest.starts_with("//") {
-            return Ok(Url::parse(reference)?.href());
-        }
-        if scheme != base.scheme {
-            // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
-            return Err(invalid_url());
-        }
-        relative = rest;
+    resolve_url(reference, base).ok_or_else(invalid_url)
+}
+
+fn resolve_url(reference: &str, base: &str) -> Option<String> {
+    let base = parse_url(base)?;
+    let (scheme, relative) = split_http(reference)?;
+    let authority = relative.strip_prefix("//");
+    if scheme.is_some_and(|s| s != base.scheme) && authority.is_none() {
+        // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
+        return None;
     }
-    if let Some(rest) = relative.strip_prefix("//") {
-        return Ok(Url::from_parts(&base.scheme, rest)?.href());
-    }
+    let url = match authority {
+        Some(rest) => Url::from_parts(scheme.unwrap_or(&base.scheme), rest)?,
+        None => with_relative(base, relative),
+    };
+    Some(url.href())
+}
+
+/// `base` with the authority-less reference `relative` applied (RFC 3986 §5.2.2).
+fn with_relative(mut url: Url, relative: &str) -> Url {
     let (path, query, fragment) = split_tail(relative);
-    let mut url = base;
     // An empty path keeps the base's path, and its query unless one is given.
     if !path.is_empty() || query.is_some() {
-        url.query = query.map(|q| percent_encode(q, QUERY_SET));
+        url.query = query;
     }
     if path.starts_with('/') {
         url.path = normalize_path(path);
@@ -417,38 +429,40 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
         );
         url.path = normalize_path(&text::concat(&[dir, path]));
     }
-    url.fragment = fragment.map(|f| percent_encode(f, FRAGMENT_SET));
-    Ok(url.href())
+    url.fragment = fragment;
+    url
 }
 
 fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
     }
-    // Four decimal octets, the first `127`.
+    // `127.` and three more decimal octets.
+    let Some(rest) = host.strip_prefix("127.") else {
+        return false;
+    };
     let mut count = 0;
-    for (i, o) in text::split(host, b'.').enumerate() {
+    for o in text::split(rest, b'.') {
         let ok = !o.is_empty()
             && o.len() <= 3
             && o.bytes().all(|b| b.is_ascii_digit())
-            && text::digits_value(o) <= 255
-            && (i > 0 || o == "127");
+            && text::digits_value(o) <= 255;
         if !ok {
             return false;
         }
-        count = i + 1;
+        count += 1;
     }
-    count == 4
+    count == 3
 }
 
 /// True when `url` is an absolute `https:` URL, or, only with
 /// `allow_insecure_localhost`, an `http:` URL on `localhost`, `127.0.0.0/8` or `[::1]`
 /// (spec #6, smart-spec.md §1.4 rule 2). Unparseable input is `false`.
 pub fn is_https_or_local(url: &str, allow_insecure_localhost: bool) -> bool {
-    match Url::parse(url) {
-        Ok(u) if u.scheme == "https" => true,
-        Ok(u) => allow_insecure_localhost && u.is_loopback(),
-        Err(_) => false,
+    match parse_url(url) {
+        Some(u) if u.scheme == "https" => true,
+        Some(u) => allow_insecure_localhost && u.is_loopback(),
+        None => false,
     }
 }
 
@@ -465,17 +479,21 @@ pub fn strip_trailing_slash(url: &str) -> &str {
 /// (spec #57): `https://h/fhir2` is not under `https://h/fhir`. Unparseable input is
 /// `false`.
 pub fn is_under(url: &str, base: &str) -> bool {
-    let (Ok(u), Ok(b)) = (Url::parse(url), Url::parse(base)) else {
+    let (Some(u), Some(b)) = (parse_url(url), parse_url(base)) else {
         return false;
     };
     if u.scheme != b.scheme || u.host != b.host || u.port != b.port {
         return false;
     }
     let base_path = text::trim_end(&b.path, b'/');
-    u.path == base_path
-        || u.path
-            .strip_prefix(base_path)
-            .is_some_and(|rest| rest.starts_with('/'))
+    u.path
+        .strip_prefix(base_path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `url` before its fragment, and the fragment with its `#` (or empty).
+fn split_fragment(url: &str) -> (&str, &str) {
+    text::split_at(url, text::find(url, b"#").unwrap_or(url.len()))
 }
 
 /// Appends form-encoded `pairs` to `endpoint`'s query, keeping any query it already has
@@ -483,10 +501,7 @@ pub fn is_under(url: &str, base: &str) -> bool {
 /// any, stays at the end. `https://h/auth?tenant=t` + `[("a","b")]` gives
 /// `https://h/auth?tenant=t&a=b`.
 pub fn append_query(endpoint: &str, pairs: &[(&str, &str)]) -> String {
-    let (head, fragment) = match text::find(endpoint, b"#") {
-        Some(i) => text::split_at(endpoint, i),
-        None => (endpoint, ""),
-    };
+    let (head, fragment) = split_fragment(endpoint);
     let mut out = String::with_capacity(endpoint.len() + 64 * pairs.len());
     out.push_str(head);
     if !pairs.is_empty() {
@@ -518,10 +533,7 @@ pub fn form_encode_pairs_into(out: &mut String, pairs: &[(&str, &str)]) {
 /// its `?`. Used to take `code` and `state` out of the address bar after the callback
 /// (spec #39, [`super::callback::CALLBACK_PARAMS`]).
 pub fn remove_query_params(url: &str, names: &[&str]) -> String {
-    let (head, fragment) = match text::find(url, b"#") {
-        Some(i) => text::split_at(url, i),
-        None => (url, ""),
-    };
+    let (head, fragment) = split_fragment(url);
     let Some((before, query)) = text::split_once(head, b'?') else {
         return url.to_string();
     };
@@ -597,6 +609,38 @@ mod tests {
             let e = Url::parse(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidOptions, "{bad}");
             assert_eq!(e.field, Some("url"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn authority_edge_cases() {
+        let ok = |url: &str| Url::parse(url).map(|u| (u.host, u.port)).ok();
+        let h = |host: &str, port| Some((host.to_string(), port));
+        assert_eq!(ok("https://[::1]:/"), h("[::1]", None));
+        assert_eq!(ok("https://[::1]:443/"), h("[::1]", None));
+        assert_eq!(
+            ok("https://[0:0::1.2.3.4]:8443/"),
+            h("[0:0::1.2.3.4]", Some(8443))
+        );
+        assert_eq!(ok("https://[AB::cd]"), h("[ab::cd]", None));
+        assert_eq!(ok("https://h:/"), h("h", None));
+        assert_eq!(ok("https://h:0/"), h("h", Some(0)));
+        assert_eq!(ok("https://h:080/"), h("h", Some(80)));
+        assert_eq!(ok("http://h:080/"), h("h", None));
+        assert_eq!(ok("https://h:65535"), h("h", Some(65535)));
+        for bad in [
+            "https://[::1]x/",
+            "https://[::1]]/",
+            "https://[]/",
+            "https://[/",
+            "https://:80/",
+            "https://h:65536/",
+            "https://h:000080/",
+            "https://h::80/",
+            "https://[::1]::80/",
+            "https://[::g]/",
+        ] {
+            assert_eq!(ok(bad), None, "{bad}");
         }
     }
 
@@ -678,6 +722,10 @@ mod tests {
             "http://127.0.0.1.evil/t",
             "http://128.0.0.1/t",
             "http://127.0.0.256/t",
+            "http://127.0.0/t",
+            "http://127..0.1/t",
+            "http://0127.0.0.1/t",
+            "http://127.0.0.1./t",
             "http://[::2]/t",
             "not a url",
         ] {
@@ -832,6 +880,35 @@ mod tests {
                 let want = vec![(n.to_string(), v.to_string())];
                 prop_assert_eq!(parse_query(query), want);
             }
+        }
+
+        #[test]
+        fn normalize_path_matches_the_segment_list(segs in proptest::collection::vec(
+            proptest::sample::select(vec![".", "..", "...", "%2e", "%2E", ".%2E", "%2e%2e", "..x", "%2", "%", "a", "", "é", "a b", "%2f"]),
+            0..8,
+        )) {
+            // RFC 3986 §5.2.4 as a list of segments, joined and encoded at the end: the
+            // one-pass writer must give the same path
+            let path = format!("/{}", segs.join("/"));
+            let mut out: Vec<&str> = Vec::new();
+            let mut ends_in_dot = false;
+            for seg in path[1..].split('/') {
+                let dot = |s: &str| s == "." || s.eq_ignore_ascii_case("%2e");
+                let double = |s: &str| {
+                    ["..", ".%2e", "%2e.", "%2e%2e"].iter().any(|d| s.eq_ignore_ascii_case(d))
+                };
+                ends_in_dot = dot(seg) || double(seg);
+                if double(seg) {
+                    out.pop();
+                } else if !ends_in_dot {
+                    out.push(seg);
+                }
+            }
+            if ends_in_dot {
+                out.push("");
+            }
+            let joined = if out.is_empty() { "/".to_string() } else { format!("/{}", out.join("/")) };
+            prop_assert_eq!(normalize_path(&path), percent_encode(&joined, PATH_SET));
         }
 
         #[test]
