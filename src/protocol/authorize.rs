@@ -55,7 +55,7 @@ fn one_param(pairs: &[(String, String)], name: &'static str) -> Result<String> {
     }
     match found {
         Some(v) if !v.is_empty() => Ok(v.clone()),
-        _ => Err(Error::new(ErrorCode::LaunchParamsMissing).field(name)),
+        _ => Err(Error::at(ErrorCode::LaunchParamsMissing, name)),
     }
 }
 
@@ -111,7 +111,7 @@ impl fmt::Debug for AuthorizeParams {
 }
 
 fn invalid(field: &'static str) -> Error {
-    Error::new(ErrorCode::InvalidOptions).field(field)
+    Error::at(ErrorCode::InvalidOptions, field)
 }
 
 /// Checks an absolute `http(s)` URL without fragment (and without query unless
@@ -129,7 +129,7 @@ fn check_url(
         return Err(invalid(field));
     }
     if !is_https_or_local(url, allow_insecure_localhost) {
-        return Err(Error::new(ErrorCode::InsecureEndpoint).field(field));
+        return Err(Error::at(ErrorCode::InsecureEndpoint, field));
     }
     if !query_ok && parsed.query.is_some() {
         return Err(invalid(field));
@@ -175,7 +175,7 @@ fn authorize_pairs<'a>(p: &'a AuthorizeParams) -> Result<Vec<(&'static str, &'a 
         return Err(invalid("code_challenge"));
     }
     if p.launch.as_deref() == Some("") {
-        return Err(Error::new(ErrorCode::LaunchParamsMissing).field("launch"));
+        return Err(Error::at(ErrorCode::LaunchParamsMissing, "launch"));
     }
 
     let tokens = scope_tokens(&p.scope)?;

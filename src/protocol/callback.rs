@@ -109,7 +109,7 @@ impl fmt::Debug for TransactionRecord {
 }
 
 fn lost(field: &'static str) -> Error {
-    Error::new(ErrorCode::SessionLost).field(field)
+    Error::at(ErrorCode::SessionLost, field)
 }
 
 /// [`TransactionRecord::to_json`] of borrowed members, in the order of
@@ -264,7 +264,7 @@ pub fn parse_callback(query: &str) -> Result<CallbackParams> {
             _ => continue,
         };
         if slot.is_some() {
-            return Err(Error::new(ErrorCode::CallbackInvalid).field(field));
+            return Err(Error::at(ErrorCode::CallbackInvalid, field));
         }
         *slot = Some(value.clone());
     }
@@ -312,24 +312,24 @@ pub fn check_callback(
     }
     let state = match params.state.as_deref() {
         Some(s) if !s.is_empty() => s,
-        _ => return Err(Error::new(ErrorCode::StateMissing).field("state")),
+        _ => return Err(Error::at(ErrorCode::StateMissing, "state")),
     };
     let Some(record) = record else {
         return Err(if pending_exists {
-            Error::new(ErrorCode::StateMismatch).field("state")
+            Error::at(ErrorCode::StateMismatch, "state")
         } else {
-            Error::new(ErrorCode::SessionLost).field("state")
+            Error::at(ErrorCode::SessionLost, "state")
         });
     };
     if record.state != state {
-        return Err(Error::new(ErrorCode::StateMismatch).field("state"));
+        return Err(Error::at(ErrorCode::StateMismatch, "state"));
     }
     if record.is_expired(now_ms) {
         return Err(Error::new(ErrorCode::TransactionExpired));
     }
     if let (Some(got), Some(expected)) = (&params.iss, &record.issuer) {
         if got != expected {
-            return Err(Error::new(ErrorCode::IssuerMismatch).field("iss"));
+            return Err(Error::at(ErrorCode::IssuerMismatch, "iss"));
         }
     }
     if let Some(error) = &params.error {
@@ -346,7 +346,7 @@ pub fn check_callback(
     }
     match params.code.as_deref() {
         Some(code) if !code.is_empty() => Ok(code.to_string()),
-        _ => Err(Error::new(ErrorCode::CallbackInvalid).field("code")),
+        _ => Err(Error::at(ErrorCode::CallbackInvalid, "code")),
     }
 }
 

@@ -132,7 +132,7 @@ fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
     match obj.get(name) {
         None | Some(Json::Null) => Ok(None),
         Some(Json::String(id)) if is_fhir_id(id) => Ok(Some(id.clone())),
-        Some(_) => Err(Error::new(ErrorCode::TokenResponseInvalid).field(name)),
+        Some(_) => Err(Error::at(ErrorCode::TokenResponseInvalid, name)),
     }
 }
 
@@ -232,7 +232,7 @@ fn checked_reference(
     id: &str,
 ) -> Result<String> {
     if !is_fhir_id(id) {
-        return Err(Error::new(ErrorCode::TokenResponseInvalid).field(field));
+        return Err(Error::at(ErrorCode::TokenResponseInvalid, field));
     }
     Ok(join(aud, resource_type, id))
 }
@@ -283,7 +283,7 @@ pub fn missing_context(requested_scopes: &str, ctx: &LaunchContext) -> Vec<&'sta
 /// with its name in `field` (spec #53).
 pub fn require_context(requested_scopes: &str, ctx: &LaunchContext) -> Result<()> {
     match missing_context(requested_scopes, ctx).first() {
-        Some(field) => Err(Error::new(ErrorCode::ContextMissing).field(field)),
+        Some(field) => Err(Error::at(ErrorCode::ContextMissing, field)),
         None => Ok(()),
     }
 }

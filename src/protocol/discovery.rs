@@ -116,7 +116,7 @@ impl SmartConfiguration {
 pub fn check_fhir_base(fhir_base: &str, opts: &DiscoveryOptions) -> Result<()> {
     parse_base(fhir_base)?;
     if !is_https_or_local(fhir_base, opts.allow_insecure_localhost) {
-        return Err(Error::new(ErrorCode::InsecureEndpoint).field("iss"));
+        return Err(Error::at(ErrorCode::InsecureEndpoint, "iss"));
     }
     Ok(())
 }
@@ -125,7 +125,7 @@ pub fn check_fhir_base(fhir_base: &str, opts: &DiscoveryOptions) -> Result<()> {
 fn parse_base(fhir_base: &str) -> Result<Url> {
     parse_url(fhir_base)
         .filter(|url| url.query.is_none() && url.fragment.is_none())
-        .ok_or_else(|| Error::new(ErrorCode::InvalidOptions).field("iss"))
+        .ok_or_else(|| Error::at(ErrorCode::InvalidOptions, "iss"))
 }
 
 fn base_url(fhir_base: &str, suffix: &str) -> Result<String> {
@@ -152,7 +152,7 @@ pub fn capability_statement_url(fhir_base: &str) -> Result<String> {
 }
 
 fn invalid(field: &'static str) -> Error {
-    Error::new(ErrorCode::DiscoveryInvalid).field(field)
+    Error::at(ErrorCode::DiscoveryInvalid, field)
 }
 
 /// Resolves an endpoint against the FHIR base and applies the TLS rule (spec #5, #6).
@@ -167,7 +167,7 @@ fn endpoint(
     }
     let abs = resolve(value, fhir_base).map_err(|_| invalid(field))?;
     if !is_https_or_local(&abs, opts.allow_insecure_localhost) {
-        return Err(Error::new(ErrorCode::InsecureEndpoint).field(field));
+        return Err(Error::at(ErrorCode::InsecureEndpoint, field));
     }
     Ok(abs)
 }
@@ -383,9 +383,10 @@ pub fn process_discovery_response(
         opt_strings(&doc, "code_challenge_methods_supported", warnings)?.unwrap_or_default();
     let methods = &config.code_challenge_methods_supported;
     if !has_string(methods, "S256") {
-        return Err(
-            Error::new(ErrorCode::PkceNotSupported).field("code_challenge_methods_supported")
-        );
+        return Err(Error::at(
+            ErrorCode::PkceNotSupported,
+            "code_challenge_methods_supported",
+        ));
     }
     if has_string(methods, "plain") {
         push_warning(warnings, Warning::PlainPkceListed);
@@ -394,7 +395,10 @@ pub fn process_discovery_response(
     config.grant_types_supported = opt_strings(&doc, "grant_types_supported", warnings)?;
     match &config.grant_types_supported {
         Some(g) if !has_string(g, "authorization_code") => {
-            return Err(Error::new(ErrorCode::UnsupportedServer).field("grant_types_supported"));
+            return Err(Error::at(
+                ErrorCode::UnsupportedServer,
+                "grant_types_supported",
+            ));
         }
         Some(_) => {}
         None => push_warning(warnings, Warning::GrantTypesAbsent),

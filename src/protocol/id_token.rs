@@ -16,7 +16,7 @@ use super::json::Json;
 use super::text;
 
 fn invalid(field: &'static str) -> Error {
-    Error::new(ErrorCode::IdTokenInvalid).field(field)
+    Error::at(ErrorCode::IdTokenInvalid, field)
 }
 
 /// A decoded, not yet verified, `id_token`.
@@ -287,7 +287,7 @@ pub struct FhirUser {
 /// `FhirUserInvalid` (field `fhirUser`). Whether the URL is under `aud`, and so may get
 /// the access token, is the caller's check (spec #57).
 pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
-    let bad = || Error::new(ErrorCode::FhirUserInvalid).field("fhirUser");
+    let bad = || Error::at(ErrorCode::FhirUserInvalid, "fhirUser");
     if text::contains(claim, b"?#") || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
         return Err(bad());
     }

@@ -35,7 +35,7 @@ impl SignatureAlg {
 }
 
 fn invalid(field: &'static str) -> Error {
-    Error::new(ErrorCode::IdTokenInvalid).field(field)
+    Error::at(ErrorCode::IdTokenInvalid, field)
 }
 
 /// Picks the one key of `jwks_body` (a JWK Set document) that may verify a token signed

@@ -51,7 +51,7 @@ pub fn check_verifier(verifier: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(ErrorCode::InvalidOptions).field("code_verifier"))
+        Err(Error::at(ErrorCode::InvalidOptions, "code_verifier"))
     }
 }
 

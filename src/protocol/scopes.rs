@@ -20,7 +20,7 @@ use super::text;
 /// Splits a scope string on ASCII spaces, dropping empty tokens, and checks each token
 /// against the RFC 6749 §3.3 charset (`%x21 / %x23-5B / %x5D-7E`) (spec #20).
 pub fn scope_tokens(scope: &str) -> Result<Vec<&str>> {
-    let invalid = || Error::new(ErrorCode::InvalidOptions).field("scope");
+    let invalid = || Error::at(ErrorCode::InvalidOptions, "scope");
     // A plain loop: the filter-collect chain cost more wasm.
     let mut tokens = Vec::new();
     for token in text::split(scope, b' ') {
@@ -591,7 +591,7 @@ pub fn check_refresh_scope(requested: &str, granted: &str) -> Result<()> {
     if tokens.iter().all(|t| covers_token(&got, Token::parse(t))) {
         Ok(())
     } else {
-        Err(Error::new(ErrorCode::ScopeNotGranted).field("scope"))
+        Err(Error::at(ErrorCode::ScopeNotGranted, "scope"))
     }
 }
 
@@ -609,7 +609,7 @@ pub fn to_v1(scope: &str) -> Result<String> {
         }
         match Scope::parse(token) {
             Scope::Resource(r) if r.query.is_some() => {
-                return Err(Error::new(ErrorCode::InvalidOptions).field("scope"))
+                return Err(Error::at(ErrorCode::InvalidOptions, "scope"))
             }
             Scope::Resource(mut r) => {
                 r.perms = if Perms::READ.contains(r.perms) {

@@ -231,11 +231,7 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     if !(200..300).contains(&status) {
         return Err(error_response(status, json.as_ref()));
     }
-    let invalid = |field| {
-        Error::new(ErrorCode::TokenResponseInvalid)
-            .field(field)
-            .status(status)
-    };
+    let invalid = |field| Error::at(ErrorCode::TokenResponseInvalid, field).status(status);
     let Some(obj @ Json::Object(_)) = json else {
         return Err(invalid("body"));
     };
@@ -253,9 +249,7 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     let token_type = match obj.get("token_type").and_then(Json::as_str) {
         Some(t) if t.eq_ignore_ascii_case("bearer") => t,
         Some(_) => {
-            return Err(Error::new(ErrorCode::UnsupportedTokenType)
-                .field("token_type")
-                .status(status))
+            return Err(Error::at(ErrorCode::UnsupportedTokenType, "token_type").status(status))
         }
         None => return Err(invalid("token_type")),
     };

@@ -129,7 +129,7 @@ pub struct Url {
 }
 
 fn invalid_url() -> Error {
-    Error::new(ErrorCode::InvalidOptions).field("url")
+    Error::at(ErrorCode::InvalidOptions, "url")
 }
 
 /// [`Url::parse`] without its error. Every refusal in this module is the same

@@ -67,7 +67,7 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
     // request. Exact string match: `aud` must equal it verbatim (spec #22). Without an
     // allowlist, the app's own `iss` is the one trusted server.
     if launch.is_some() && entry.is_none() && !(issuers.is_empty() && opt_iss == Some(fhir_base)) {
-        return Err(Error::new(ErrorCode::IssuerNotAllowed).field("iss"));
+        return Err(Error::at(ErrorCode::IssuerNotAllowed, "iss"));
     }
 
     // The registration: the issuer's own, else the top-level options (spec #17).

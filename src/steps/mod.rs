@@ -141,7 +141,7 @@ pub(super) fn ms(value: f64) -> u64 {
 }
 
 pub(super) fn invalid(field: &'static str) -> Error {
-    Error::new(ErrorCode::InvalidOptions).field(field)
+    Error::at(ErrorCode::InvalidOptions, field)
 }
 
 // --- the entry point --------------------------------------------------------------

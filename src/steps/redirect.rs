@@ -118,7 +118,7 @@ fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String>
         return Ok(String::from("null"));
     };
     let record = TransactionRecord::from_json(record)?;
-    let bad = |field| Error::new(ErrorCode::IdTokenInvalid).field(field);
+    let bad = |field| Error::at(ErrorCode::IdTokenInvalid, field);
     let decoded = id_token::decode_id_token(jwt)?;
     jwks::SignatureAlg::from_jws(&decoded.alg)?;
     if record.issuer.as_deref() != Some(decoded.claims.iss.as_str()) {
@@ -143,9 +143,7 @@ pub fn jwks_key(status: u16, body: &str, alg: &str, kid: Option<String>) -> Stri
 
 fn make_jwks_key(status: u16, body: &str, alg: &str, kid: Option<&str>) -> Result<String> {
     if !(200..300).contains(&status) {
-        return Err(Error::new(ErrorCode::IdTokenInvalid)
-            .field("jwks")
-            .status(status));
+        return Err(Error::at(ErrorCode::IdTokenInvalid, "jwks").status(status));
     }
     let key = jwks::select_key(body, jwks::SignatureAlg::from_jws(alg)?, kid)?;
     // The selected key holds string members only (the public parameters).
