@@ -55,56 +55,51 @@ impl FhirContextItem {
 
     /// Parses the item at `index`; `Err(warning)` says why it is skipped.
     pub(crate) fn parse(index: usize, item: &Json) -> core::result::Result<Self, Warning> {
-        let members = match item {
-            Json::String(s) if !s.is_empty() => {
-                return Ok(FhirContextItem {
-                    index,
-                    reference: Some(s.clone()),
-                    canonical: None,
-                    resource_type: None,
-                    role: DEFAULT_ROLE.to_owned(),
-                })
+        // Read borrowed, copied out once at the end: an early return then has no
+        // half-built item to drop.
+        let invalid = Warning::FhirContextItemInvalid;
+        let (mut reference, mut canonical, mut resource_type) = (None, None, None);
+        let mut role = DEFAULT_ROLE;
+        match item {
+            Json::String(s) if !s.is_empty() => reference = Some(s.as_str()),
+            Json::Object(members) => {
+                let mut identifier = false;
+                for (key, value) in members {
+                    let slot = match key.as_str() {
+                        "reference" => &mut reference,
+                        "canonical" => &mut canonical,
+                        "type" => &mut resource_type,
+                        "identifier" if matches!(value, Json::Object(_)) => {
+                            identifier = true;
+                            continue;
+                        }
+                        "identifier" => return Err(invalid),
+                        "role" => {
+                            role = non_empty_str(value).ok_or(Warning::FhirContextRoleInvalid)?;
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    *slot = Some(non_empty_str(value).ok_or(invalid)?);
+                }
+                if reference.is_none() && canonical.is_none() && !identifier {
+                    return Err(invalid);
+                }
             }
-            Json::Object(members) => members,
-            _ => return Err(Warning::FhirContextItemInvalid),
-        };
-        let mut out = FhirContextItem {
+            _ => return Err(invalid),
+        }
+        Ok(FhirContextItem {
             index,
-            reference: None,
-            canonical: None,
-            resource_type: None,
-            role: DEFAULT_ROLE.to_owned(),
-        };
-        let mut identifier = false;
-        for (key, value) in members {
-            match key.as_str() {
-                "reference" => out.reference = Some(non_empty_str(value)?),
-                "canonical" => out.canonical = Some(non_empty_str(value)?),
-                "type" => out.resource_type = Some(non_empty_str(value)?),
-                "identifier" => match value {
-                    Json::Object(_) => identifier = true,
-                    _ => return Err(Warning::FhirContextItemInvalid),
-                },
-                "role" => match value.as_str() {
-                    Some("") => return Err(Warning::FhirContextRoleInvalid),
-                    Some(role) => out.role = role.to_owned(),
-                    None => return Err(Warning::FhirContextRoleInvalid),
-                },
-                _ => {}
-            }
-        }
-        if out.reference.is_none() && out.canonical.is_none() && !identifier {
-            return Err(Warning::FhirContextItemInvalid);
-        }
-        Ok(out)
+            reference: reference.map(String::from),
+            canonical: canonical.map(String::from),
+            resource_type: resource_type.map(String::from),
+            role: role.into(),
+        })
     }
 }
 
-fn non_empty_str(value: &Json) -> core::result::Result<String, Warning> {
-    match value.as_str() {
-        Some(s) if !s.is_empty() => Ok(s.to_owned()),
-        _ => Err(Warning::FhirContextItemInvalid),
-    }
+fn non_empty_str(value: &Json) -> Option<&str> {
+    value.as_str().filter(|s| !s.is_empty())
 }
 
 /// The launch context of a token response (spec #49-#51).
@@ -128,10 +123,10 @@ fn is_fhir_id(id: &str) -> bool {
     (1..=256).contains(&id.len()) && super::text::all_word(id, b"-.") && id != "." && id != ".."
 }
 
-fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
+fn id_member<'a>(obj: &'a Json, name: &'static str) -> Result<Option<&'a str>> {
     match obj.get(name) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::String(id)) if is_fhir_id(id) => Ok(Some(id.clone())),
+        Some(Json::String(id)) if is_fhir_id(id) => Ok(Some(id)),
         Some(_) => Err(Error::at(ErrorCode::TokenResponseInvalid, name)),
     }
 }
@@ -177,8 +172,8 @@ impl LaunchContext {
             }
         };
         Ok(LaunchContext {
-            patient,
-            encounter,
+            patient: patient.map(String::from),
+            encounter: encounter.map(String::from),
             fhir_context,
             need_patient_banner,
             smart_style_url: string_member(obj, "smart_style_url", warnings),
