@@ -286,15 +286,24 @@ pub fn require_context(requested_scopes: &str, ctx: &LaunchContext) -> Result<()
 /// Merges the context of a refresh response into the session's (AL step 7, spec #64):
 /// every member the refresh sent replaces the old one; the rest is kept.
 pub fn merge(ctx: &mut LaunchContext, fresh: LaunchContext) {
-    ctx.patient = fresh.patient.or(ctx.patient.take());
-    ctx.encounter = fresh.encounter.or(ctx.encounter.take());
+    replace_if_some(&mut ctx.patient, fresh.patient);
+    replace_if_some(&mut ctx.encounter, fresh.encounter);
     if !fresh.fhir_context.is_empty() {
         ctx.fhir_context = fresh.fhir_context;
     }
     ctx.need_patient_banner = fresh.need_patient_banner.or(ctx.need_patient_banner);
-    ctx.smart_style_url = fresh.smart_style_url.or(ctx.smart_style_url.take());
-    ctx.intent = fresh.intent.or(ctx.intent.take());
-    ctx.tenant = fresh.tenant.or(ctx.tenant.take());
+    replace_if_some(&mut ctx.smart_style_url, fresh.smart_style_url);
+    replace_if_some(&mut ctx.intent, fresh.intent);
+    replace_if_some(&mut ctx.tenant, fresh.tenant);
+}
+
+/// `*old = new.or(old.take())`, as one call: inlined at each member of a merge, the
+/// `or` and the drop of the old value were repeated for every member.
+#[inline(never)]
+pub(crate) fn replace_if_some(old: &mut Option<String>, new: Option<String>) {
+    if new.is_some() {
+        *old = new;
+    }
 }
 
 #[cfg(test)]

@@ -374,9 +374,9 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
     tokens.access_token = fresh.access_token;
     tokens.token_type = fresh.token_type;
     tokens.expires_in = fresh.expires_in;
-    tokens.scope = fresh.scope.or(tokens.scope.take());
-    tokens.refresh_token = fresh.refresh_token.or(tokens.refresh_token.take());
-    tokens.id_token = fresh.id_token.or(tokens.id_token.take());
+    context::replace_if_some(&mut tokens.scope, fresh.scope);
+    context::replace_if_some(&mut tokens.refresh_token, fresh.refresh_token);
+    context::replace_if_some(&mut tokens.id_token, fresh.id_token);
     context::merge(&mut tokens.context, fresh.context);
     tokens.warnings = fresh.warnings;
 }
