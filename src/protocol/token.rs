@@ -352,11 +352,10 @@ pub fn expires_at_ms(expires_in: Option<u64>, now_ms: u64) -> Option<u64> {
 /// In place, and `fresh` by value: every member moves, so no string or JSON value of
 /// either response is copied.
 pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
-    let mut raw = match core::mem::replace(&mut tokens.raw, Json::Null) {
-        Json::Object(members) => members,
-        _ => Vec::new(),
-    };
-    if let Json::Object(mut members) = fresh.raw {
+    if !matches!(tokens.raw, Json::Object(_)) {
+        tokens.raw = Json::Object(Vec::new());
+    }
+    if let (Json::Object(raw), Json::Object(mut members)) = (&mut tokens.raw, fresh.raw) {
         // Taken out of their slots, not out of a `vec::IntoIter`, whose drop cost wasm.
         for (key, value) in &mut members {
             let (key, value) = (core::mem::take(key), core::mem::replace(value, Json::Null));
@@ -370,7 +369,6 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
             }
         }
     }
-    tokens.raw = Json::Object(raw);
     tokens.access_token = fresh.access_token;
     tokens.token_type = fresh.token_type;
     tokens.expires_in = fresh.expires_in;
