@@ -54,6 +54,9 @@ impl FhirContextItem {
     }
 
     /// Parses the item at `index`; `Err(warning)` says why it is skipped.
+    // Out of line: inlined in the response's loop, each item was assembled in one
+    // layout and copied byte by byte into another before its push.
+    #[inline(never)]
     pub(crate) fn parse(index: usize, item: &Json) -> core::result::Result<Self, Warning> {
         // Read borrowed, copied out once at the end: an early return then has no
         // half-built item to drop.
