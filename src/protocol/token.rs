@@ -227,6 +227,12 @@ impl TokenResponse {
 /// `TokenServerError`, 401 is `InvalidClient` (RFC 6749 uses 401 only for client
 /// authentication), anything else `TokenRequestFailed`. The status is always kept.
 pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> {
+    read_token_response(status, body, false)
+}
+
+/// [`process_token_response`], for a refresh when `refresh`. (A flag, not a wrapper
+/// that pushes a warning: the wrapper copied the whole response on its way out.)
+fn read_token_response(status: u16, body: &str, refresh: bool) -> Result<TokenResponse> {
     let json = Json::parse(body).ok();
     if !(200..300).contains(&status) {
         return Err(error_response(status, json.as_ref()));
@@ -283,6 +289,9 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     }
     let context =
         LaunchContext::from_token_response(&obj, &mut warnings).map_err(|e| e.status(status))?;
+    if refresh && expires_in.is_none() {
+        warnings.push(Warning::RefreshExpiresInAbsent);
+    }
     Ok(TokenResponse {
         access_token: access_token.into(),
         token_type: token_type.into(),
@@ -304,11 +313,7 @@ const MAX_EXPIRES_IN: f64 = 315_360_000.0;
 /// there, so its absence adds [`Warning::RefreshExpiresInAbsent`] (spec #64). Merge the result
 /// into the session with [`merge_refresh`].
 pub fn process_refresh_response(status: u16, body: &str) -> Result<TokenResponse> {
-    let mut response = process_token_response(status, body)?;
-    if response.expires_in.is_none() {
-        response.warnings.push(Warning::RefreshExpiresInAbsent);
-    }
-    Ok(response)
+    read_token_response(status, body, true)
 }
 
 /// Maps a non-success answer to an error (RFC 6749 §5.2, spec #55).
