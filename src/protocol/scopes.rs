@@ -879,6 +879,43 @@ mod tests {
     }
 
     #[test]
+    fn refresh_scope_kinds_are_covered_as_in_the_report() {
+        // spec #61, §5.2 steps 4-5: each kind of token, covered or not
+        let granted = "openid fhirUser launch launch/patient launch/Encounter?role=urn:r \
+                       __ext urn:x:y odd patient/Observation.rs?b=2&a=1 user/*.cud \
+                       patient/Patient.read";
+        for (requested, ok) in [
+            ("openid fhirUser launch __ext urn:x:y odd", true),
+            ("launch/patient launch/Encounter?role=urn:r", true),
+            ("profile", false),
+            ("offline_access", false),
+            ("launch/Encounter", false),
+            ("launch/patient?role=urn:r", false),
+            ("__ext2", false),
+            ("patient/Observation.r?a=1&b=2", true),
+            ("patient/Observation.r?a=1", false),
+            ("patient/Observation.r", false),
+            ("user/Device.c user/*.d", true),
+            ("user/Device.r", false),
+            ("patient/Patient.rs patient/Patient.read", true),
+            ("system/Patient.r", false),
+            ("patient/Observation.dus", false),
+            ("user/*.write", true),
+        ] {
+            assert_eq!(
+                check_refresh_scope(requested, granted).is_ok(),
+                ok,
+                "{requested}"
+            );
+            assert_eq!(
+                compare(requested, granted).missing.is_empty(),
+                ok,
+                "{requested}"
+            );
+        }
+    }
+
+    #[test]
     fn v1_rewrite_for_v1_only_servers() {
         // spec #9: a v1-only server gets `.read` scopes; spec #31: no silent widening of
         // granular scopes
@@ -920,6 +957,28 @@ mod tests {
             })
     }
 
+    /// Tokens of every kind, few enough that a request and a grant share some.
+    fn vocabulary() -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "openid",
+            "fhirUser",
+            "launch",
+            "launch/patient",
+            "launch/Encounter?role=urn:r",
+            "__ext",
+            "odd",
+            "patient/*.rs",
+            "patient/Observation.r",
+            "patient/Observation.cu",
+            "patient/Observation.rs?a=1&b=2",
+            "patient/Observation.s?b=2&a=1",
+            "patient/Observation.read",
+            "user/Observation.d",
+            "user/*.cruds?a=1",
+            "patient/Observation.dus",
+        ])
+    }
+
     proptest! {
         #[test]
         fn generated_v2_scopes_parse_back_to_their_parts(scope in v2_scope()) {
@@ -940,6 +999,19 @@ mod tests {
             let s = Scope::parse(&token);
             prop_assert!(covers(core::slice::from_ref(&s), &s));
             prop_assert_eq!(s.to_string(), token);
+        }
+
+        #[test]
+        fn refresh_scope_check_agrees_with_owned_coverage(
+            requested in proptest::collection::vec(vocabulary(), 1..4),
+            granted in proptest::collection::vec(vocabulary(), 0..6),
+        ) {
+            // spec #61: the check on strings and `covers_all` on owned scopes agree
+            let (requested, granted) = (requested.join(" "), granted.join(" "));
+            prop_assert_eq!(
+                check_refresh_scope(&requested, &granted).is_ok(),
+                covers_all(&parse_scopes(&granted), &parse_scopes(&requested))
+            );
         }
 
         #[test]
