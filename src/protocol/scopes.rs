@@ -517,15 +517,24 @@ fn covers_token(granted: &[Token], requested: Token) -> bool {
     let Token::Resource(req) = requested else {
         return granted.contains(&requested);
     };
+    let resources = granted.iter().filter_map(|g| match g {
+        Token::Resource(g) => Some(*g),
+        _ => None,
+    });
+    covers_resource(resources, req)
+}
+
+/// The letter rule of [`covers`]: whether the `granted` resource scopes cover `req`.
+fn covers_resource<'a>(
+    granted: impl Iterator<Item = ResourceToken<'a>> + Clone,
+    req: ResourceToken,
+) -> bool {
     // Each letter of the request (a loop over the bits: `Perms::letters` is an
     // iterator adapter chain, compiled anew for this one use).
     (0..5).all(|bit| {
         let letter = Perms(1 << bit);
         !req.perms.contains(letter)
-            || granted.iter().any(|g| {
-                let Token::Resource(g) = g else {
-                    return false;
-                };
+            || granted.clone().any(|g| {
                 g.context == req.context
                     && (g.resource_type == req.resource_type || g.resource_type == "*")
                     && g.perms.contains(letter)
@@ -586,9 +595,15 @@ pub fn compare(requested: &str, granted: &str) -> ScopeReport {
 /// refresh can narrow but never widen. Bad characters give `InvalidOptions`; a scope
 /// beyond the grant gives `ScopeNotGranted` (field `scope`).
 pub fn check_refresh_scope(requested: &str, granted: &str) -> Result<()> {
-    let tokens = scope_tokens(requested)?;
-    let got = self::tokens(granted);
-    if tokens.iter().all(|t| covers_token(&got, Token::parse(t))) {
+    // On the strings, only resource scopes parsed: any other token is covered by an
+    // equal token (two tokens classify alike exactly when they are equal), so the
+    // launch never links the classification of the other kinds.
+    let resources = text::split(granted, b' ').filter_map(parse_resource);
+    let covered = |token: &&str| match parse_resource(token) {
+        Some(req) => covers_resource(resources.clone(), req),
+        None => text::split(granted, b' ').any(|g| g == *token),
+    };
+    if scope_tokens(requested)?.iter().all(covered) {
         Ok(())
     } else {
         Err(Error::at(ErrorCode::ScopeNotGranted, "scope"))
