@@ -54,57 +54,55 @@ impl FhirContextItem {
     }
 
     /// Parses the item at `index`; `Err(warning)` says why it is skipped.
+    // Out of line: inlined in the response's loop, each item was assembled in one
+    // layout and copied byte by byte into another before its push.
+    #[inline(never)]
     pub(crate) fn parse(index: usize, item: &Json) -> core::result::Result<Self, Warning> {
-        let members = match item {
-            Json::String(s) if !s.is_empty() => {
-                return Ok(FhirContextItem {
-                    index,
-                    reference: Some(s.clone()),
-                    canonical: None,
-                    resource_type: None,
-                    role: DEFAULT_ROLE.to_owned(),
-                })
+        // Read borrowed, copied out once at the end: an early return then has no
+        // half-built item to drop.
+        let invalid = Warning::FhirContextItemInvalid;
+        let (mut reference, mut canonical, mut resource_type) = (None, None, None);
+        let mut role = DEFAULT_ROLE;
+        match item {
+            Json::String(s) if !s.is_empty() => reference = Some(s.as_str()),
+            Json::Object(members) => {
+                let mut identifier = false;
+                for (key, value) in members {
+                    let slot = match key.as_str() {
+                        "reference" => &mut reference,
+                        "canonical" => &mut canonical,
+                        "type" => &mut resource_type,
+                        "identifier" if matches!(value, Json::Object(_)) => {
+                            identifier = true;
+                            continue;
+                        }
+                        "identifier" => return Err(invalid),
+                        "role" => {
+                            role = non_empty_str(value).ok_or(Warning::FhirContextRoleInvalid)?;
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    *slot = Some(non_empty_str(value).ok_or(invalid)?);
+                }
+                if reference.is_none() && canonical.is_none() && !identifier {
+                    return Err(invalid);
+                }
             }
-            Json::Object(members) => members,
-            _ => return Err(Warning::FhirContextItemInvalid),
-        };
-        let mut out = FhirContextItem {
+            _ => return Err(invalid),
+        }
+        Ok(FhirContextItem {
             index,
-            reference: None,
-            canonical: None,
-            resource_type: None,
-            role: DEFAULT_ROLE.to_owned(),
-        };
-        let mut identifier = false;
-        for (key, value) in members {
-            match key.as_str() {
-                "reference" => out.reference = Some(non_empty_str(value)?),
-                "canonical" => out.canonical = Some(non_empty_str(value)?),
-                "type" => out.resource_type = Some(non_empty_str(value)?),
-                "identifier" => match value {
-                    Json::Object(_) => identifier = true,
-                    _ => return Err(Warning::FhirContextItemInvalid),
-                },
-                "role" => match value.as_str() {
-                    Some("") => return Err(Warning::FhirContextRoleInvalid),
-                    Some(role) => out.role = role.to_owned(),
-                    None => return Err(Warning::FhirContextRoleInvalid),
-                },
-                _ => {}
-            }
-        }
-        if out.reference.is_none() && out.canonical.is_none() && !identifier {
-            return Err(Warning::FhirContextItemInvalid);
-        }
-        Ok(out)
+            reference: reference.map(String::from),
+            canonical: canonical.map(String::from),
+            resource_type: resource_type.map(String::from),
+            role: role.into(),
+        })
     }
 }
 
-fn non_empty_str(value: &Json) -> core::result::Result<String, Warning> {
-    match value.as_str() {
-        Some(s) if !s.is_empty() => Ok(s.to_owned()),
-        _ => Err(Warning::FhirContextItemInvalid),
-    }
+fn non_empty_str(value: &Json) -> Option<&str> {
+    value.as_str().filter(|s| !s.is_empty())
 }
 
 /// The launch context of a token response (spec #49-#51).
@@ -128,10 +126,10 @@ fn is_fhir_id(id: &str) -> bool {
     (1..=256).contains(&id.len()) && super::text::all_word(id, b"-.") && id != "." && id != ".."
 }
 
-fn id_member(obj: &Json, name: &'static str) -> Result<Option<String>> {
+fn id_member<'a>(obj: &'a Json, name: &'static str) -> Result<Option<&'a str>> {
     match obj.get(name) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::String(id)) if is_fhir_id(id) => Ok(Some(id.clone())),
+        Some(Json::String(id)) if is_fhir_id(id) => Ok(Some(id)),
         Some(_) => Err(Error::at(ErrorCode::TokenResponseInvalid, name)),
     }
 }
@@ -177,8 +175,8 @@ impl LaunchContext {
             }
         };
         Ok(LaunchContext {
-            patient,
-            encounter,
+            patient: patient.map(String::from),
+            encounter: encounter.map(String::from),
             fhir_context,
             need_patient_banner,
             smart_style_url: string_member(obj, "smart_style_url", warnings),
@@ -291,15 +289,24 @@ pub fn require_context(requested_scopes: &str, ctx: &LaunchContext) -> Result<()
 /// Merges the context of a refresh response into the session's (AL step 7, spec #64):
 /// every member the refresh sent replaces the old one; the rest is kept.
 pub fn merge(ctx: &mut LaunchContext, fresh: LaunchContext) {
-    ctx.patient = fresh.patient.or(ctx.patient.take());
-    ctx.encounter = fresh.encounter.or(ctx.encounter.take());
+    replace_if_some(&mut ctx.patient, fresh.patient);
+    replace_if_some(&mut ctx.encounter, fresh.encounter);
     if !fresh.fhir_context.is_empty() {
         ctx.fhir_context = fresh.fhir_context;
     }
     ctx.need_patient_banner = fresh.need_patient_banner.or(ctx.need_patient_banner);
-    ctx.smart_style_url = fresh.smart_style_url.or(ctx.smart_style_url.take());
-    ctx.intent = fresh.intent.or(ctx.intent.take());
-    ctx.tenant = fresh.tenant.or(ctx.tenant.take());
+    replace_if_some(&mut ctx.smart_style_url, fresh.smart_style_url);
+    replace_if_some(&mut ctx.intent, fresh.intent);
+    replace_if_some(&mut ctx.tenant, fresh.tenant);
+}
+
+/// `*old = new.or(old.take())`, as one call: inlined at each member of a merge, the
+/// `or` and the drop of the old value were repeated for every member.
+#[inline(never)]
+pub(crate) fn replace_if_some(old: &mut Option<String>, new: Option<String>) {
+    if new.is_some() {
+        *old = new;
+    }
 }
 
 #[cfg(test)]

@@ -517,15 +517,24 @@ fn covers_token(granted: &[Token], requested: Token) -> bool {
     let Token::Resource(req) = requested else {
         return granted.contains(&requested);
     };
+    let resources = granted.iter().filter_map(|g| match g {
+        Token::Resource(g) => Some(*g),
+        _ => None,
+    });
+    covers_resource(resources, req)
+}
+
+/// The letter rule of [`covers`]: whether the `granted` resource scopes cover `req`.
+fn covers_resource<'a>(
+    granted: impl Iterator<Item = ResourceToken<'a>> + Clone,
+    req: ResourceToken,
+) -> bool {
     // Each letter of the request (a loop over the bits: `Perms::letters` is an
     // iterator adapter chain, compiled anew for this one use).
     (0..5).all(|bit| {
         let letter = Perms(1 << bit);
         !req.perms.contains(letter)
-            || granted.iter().any(|g| {
-                let Token::Resource(g) = g else {
-                    return false;
-                };
+            || granted.clone().any(|g| {
                 g.context == req.context
                     && (g.resource_type == req.resource_type || g.resource_type == "*")
                     && g.perms.contains(letter)
@@ -586,9 +595,15 @@ pub fn compare(requested: &str, granted: &str) -> ScopeReport {
 /// refresh can narrow but never widen. Bad characters give `InvalidOptions`; a scope
 /// beyond the grant gives `ScopeNotGranted` (field `scope`).
 pub fn check_refresh_scope(requested: &str, granted: &str) -> Result<()> {
-    let tokens = scope_tokens(requested)?;
-    let got = self::tokens(granted);
-    if tokens.iter().all(|t| covers_token(&got, Token::parse(t))) {
+    // On the strings, only resource scopes parsed: any other token is covered by an
+    // equal token (two tokens classify alike exactly when they are equal), so the
+    // launch never links the classification of the other kinds.
+    let resources = text::split(granted, b' ').filter_map(parse_resource);
+    let covered = |token: &&str| match parse_resource(token) {
+        Some(req) => covers_resource(resources.clone(), req),
+        None => text::split(granted, b' ').any(|g| g == *token),
+    };
+    if scope_tokens(requested)?.iter().all(covered) {
         Ok(())
     } else {
         Err(Error::at(ErrorCode::ScopeNotGranted, "scope"))
@@ -879,6 +894,43 @@ mod tests {
     }
 
     #[test]
+    fn refresh_scope_kinds_are_covered_as_in_the_report() {
+        // spec #61, §5.2 steps 4-5: each kind of token, covered or not
+        let granted = "openid fhirUser launch launch/patient launch/Encounter?role=urn:r \
+                       __ext urn:x:y odd patient/Observation.rs?b=2&a=1 user/*.cud \
+                       patient/Patient.read";
+        for (requested, ok) in [
+            ("openid fhirUser launch __ext urn:x:y odd", true),
+            ("launch/patient launch/Encounter?role=urn:r", true),
+            ("profile", false),
+            ("offline_access", false),
+            ("launch/Encounter", false),
+            ("launch/patient?role=urn:r", false),
+            ("__ext2", false),
+            ("patient/Observation.r?a=1&b=2", true),
+            ("patient/Observation.r?a=1", false),
+            ("patient/Observation.r", false),
+            ("user/Device.c user/*.d", true),
+            ("user/Device.r", false),
+            ("patient/Patient.rs patient/Patient.read", true),
+            ("system/Patient.r", false),
+            ("patient/Observation.dus", false),
+            ("user/*.write", true),
+        ] {
+            assert_eq!(
+                check_refresh_scope(requested, granted).is_ok(),
+                ok,
+                "{requested}"
+            );
+            assert_eq!(
+                compare(requested, granted).missing.is_empty(),
+                ok,
+                "{requested}"
+            );
+        }
+    }
+
+    #[test]
     fn v1_rewrite_for_v1_only_servers() {
         // spec #9: a v1-only server gets `.read` scopes; spec #31: no silent widening of
         // granular scopes
@@ -920,6 +972,28 @@ mod tests {
             })
     }
 
+    /// Tokens of every kind, few enough that a request and a grant share some.
+    fn vocabulary() -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "openid",
+            "fhirUser",
+            "launch",
+            "launch/patient",
+            "launch/Encounter?role=urn:r",
+            "__ext",
+            "odd",
+            "patient/*.rs",
+            "patient/Observation.r",
+            "patient/Observation.cu",
+            "patient/Observation.rs?a=1&b=2",
+            "patient/Observation.s?b=2&a=1",
+            "patient/Observation.read",
+            "user/Observation.d",
+            "user/*.cruds?a=1",
+            "patient/Observation.dus",
+        ])
+    }
+
     proptest! {
         #[test]
         fn generated_v2_scopes_parse_back_to_their_parts(scope in v2_scope()) {
@@ -940,6 +1014,19 @@ mod tests {
             let s = Scope::parse(&token);
             prop_assert!(covers(core::slice::from_ref(&s), &s));
             prop_assert_eq!(s.to_string(), token);
+        }
+
+        #[test]
+        fn refresh_scope_check_agrees_with_owned_coverage(
+            requested in proptest::collection::vec(vocabulary(), 1..4),
+            granted in proptest::collection::vec(vocabulary(), 0..6),
+        ) {
+            // spec #61: the check on strings and `covers_all` on owned scopes agree
+            let (requested, granted) = (requested.join(" "), granted.join(" "));
+            prop_assert_eq!(
+                check_refresh_scope(&requested, &granted).is_ok(),
+                covers_all(&parse_scopes(&granted), &parse_scopes(&requested))
+            );
         }
 
         #[test]

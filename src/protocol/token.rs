@@ -20,7 +20,7 @@ use core::fmt;
 use super::context::{self, LaunchContext};
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
-use super::url::form_encode;
+use super::url::form_encode_into;
 use super::warning::Warning;
 
 /// The `Content-Type` of every token, refresh and revocation request (RFC 6749 §4.1.3).
@@ -38,13 +38,22 @@ pub fn code_exchange_body(
     code_verifier: &str,
     client_id: &str,
 ) -> String {
-    form_encode(&[
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect_uri),
-        ("code_verifier", code_verifier),
-        ("client_id", client_id),
-    ])
+    let mut body = String::from("grant_type=authorization_code");
+    param(&mut body, "code", code);
+    param(&mut body, "redirect_uri", redirect_uri);
+    param(&mut body, "code_verifier", code_verifier);
+    param(&mut body, "client_id", client_id);
+    body
+}
+
+/// Appends `&name=value`, the value form-encoded. The names and the fixed values of
+/// these bodies need no encoding, so they are written as they are: one call for each
+/// parameter, not a list of pairs stored in memory first.
+fn param(body: &mut String, name: &str, value: &str) {
+    body.push('&');
+    body.push_str(name);
+    body.push('=');
+    form_encode_into(body, value);
 }
 
 /// The refresh body (AL step 7; RFC 6749 §6; spec #60, #61): `grant_type=refresh_token`,
@@ -54,14 +63,13 @@ pub fn code_exchange_body(
 /// narrowing scope first with [`narrow_refresh_body`] or
 /// [`super::scopes::check_refresh_scope`].
 pub fn refresh_body(refresh_token: &str, client_id: &str, scope: Option<&str>) -> String {
-    let scope = scope.map(str::trim_ascii).filter(|s| !s.is_empty());
-    let pairs = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-        ("client_id", client_id),
-        ("scope", scope.unwrap_or_default()),
-    ];
-    form_encode(if scope.is_some() { &pairs } else { &pairs[..3] })
+    let mut body = String::from("grant_type=refresh_token");
+    param(&mut body, "refresh_token", refresh_token);
+    param(&mut body, "client_id", client_id);
+    if let Some(scope) = scope.map(str::trim_ascii).filter(|s| !s.is_empty()) {
+        param(&mut body, "scope", scope);
+    }
+    body
 }
 
 /// [`refresh_body`] with a narrowing `scope`, refused with `ScopeNotGranted` unless
@@ -79,11 +87,11 @@ pub fn narrow_refresh_body(
 /// The revocation body (RFC 7009 §2.1; spec #80): the refresh token, the hint
 /// `token_type_hint=refresh_token`, and `client_id` (public client, no auth header).
 pub fn revocation_body(token: &str, client_id: &str) -> String {
-    form_encode(&[
-        ("token", token),
-        ("token_type_hint", "refresh_token"),
-        ("client_id", client_id),
-    ])
+    let mut body = String::from("token=");
+    form_encode_into(&mut body, token);
+    body.push_str("&token_type_hint=refresh_token");
+    param(&mut body, "client_id", client_id);
+    body
 }
 
 /// Processes a revocation answer (RFC 7009 §2.2): any 2xx is success (the server
@@ -227,6 +235,12 @@ impl TokenResponse {
 /// `TokenServerError`, 401 is `InvalidClient` (RFC 6749 uses 401 only for client
 /// authentication), anything else `TokenRequestFailed`. The status is always kept.
 pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> {
+    read_token_response(status, body, false)
+}
+
+/// [`process_token_response`], for a refresh when `refresh`. (A flag, not a wrapper
+/// that pushes a warning: the wrapper copied the whole response on its way out.)
+fn read_token_response(status: u16, body: &str, refresh: bool) -> Result<TokenResponse> {
     let json = Json::parse(body).ok();
     if !(200..300).contains(&status) {
         return Err(error_response(status, json.as_ref()));
@@ -283,6 +297,9 @@ pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> 
     }
     let context =
         LaunchContext::from_token_response(&obj, &mut warnings).map_err(|e| e.status(status))?;
+    if refresh && expires_in.is_none() {
+        warnings.push(Warning::RefreshExpiresInAbsent);
+    }
     Ok(TokenResponse {
         access_token: access_token.into(),
         token_type: token_type.into(),
@@ -304,11 +321,7 @@ const MAX_EXPIRES_IN: f64 = 315_360_000.0;
 /// there, so its absence adds [`Warning::RefreshExpiresInAbsent`] (spec #64). Merge the result
 /// into the session with [`merge_refresh`].
 pub fn process_refresh_response(status: u16, body: &str) -> Result<TokenResponse> {
-    let mut response = process_token_response(status, body)?;
-    if response.expires_in.is_none() {
-        response.warnings.push(Warning::RefreshExpiresInAbsent);
-    }
-    Ok(response)
+    read_token_response(status, body, true)
 }
 
 /// Maps a non-success answer to an error (RFC 6749 §5.2, spec #55).
@@ -352,11 +365,10 @@ pub fn expires_at_ms(expires_in: Option<u64>, now_ms: u64) -> Option<u64> {
 /// In place, and `fresh` by value: every member moves, so no string or JSON value of
 /// either response is copied.
 pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
-    let mut raw = match core::mem::replace(&mut tokens.raw, Json::Null) {
-        Json::Object(members) => members,
-        _ => Vec::new(),
-    };
-    if let Json::Object(mut members) = fresh.raw {
+    if !matches!(tokens.raw, Json::Object(_)) {
+        tokens.raw = Json::Object(Vec::new());
+    }
+    if let (Json::Object(raw), Json::Object(mut members)) = (&mut tokens.raw, fresh.raw) {
         // Taken out of their slots, not out of a `vec::IntoIter`, whose drop cost wasm.
         for (key, value) in &mut members {
             let (key, value) = (core::mem::take(key), core::mem::replace(value, Json::Null));
@@ -370,13 +382,12 @@ pub fn merge_refresh(tokens: &mut TokenResponse, fresh: TokenResponse) {
             }
         }
     }
-    tokens.raw = Json::Object(raw);
     tokens.access_token = fresh.access_token;
     tokens.token_type = fresh.token_type;
     tokens.expires_in = fresh.expires_in;
-    tokens.scope = fresh.scope.or(tokens.scope.take());
-    tokens.refresh_token = fresh.refresh_token.or(tokens.refresh_token.take());
-    tokens.id_token = fresh.id_token.or(tokens.id_token.take());
+    context::replace_if_some(&mut tokens.scope, fresh.scope);
+    context::replace_if_some(&mut tokens.refresh_token, fresh.refresh_token);
+    context::replace_if_some(&mut tokens.id_token, fresh.id_token);
     context::merge(&mut tokens.context, fresh.context);
     tokens.warnings = fresh.warnings;
 }
@@ -463,6 +474,29 @@ mod tests {
         assert_eq!(
             (e.code, e.field),
             (ErrorCode::ScopeNotGranted, Some("scope"))
+        );
+    }
+
+    #[test]
+    fn request_bodies_are_byte_exact() {
+        // spec #41, #60, #80: the bytes sent, values form-encoded, in this order
+        assert_eq!(
+            code_exchange_body("c+o/de=1", "https://a.example/cb?x=1 y", "v~1", "id&2"),
+            "grant_type=authorization_code&code=c%2Bo%2Fde%3D1\
+             &redirect_uri=https%3A%2F%2Fa.example%2Fcb%3Fx%3D1+y&code_verifier=v%7E1\
+             &client_id=id%262"
+        );
+        assert_eq!(
+            refresh_body("r/1", "app", Some(" patient/*.rs ")),
+            "grant_type=refresh_token&refresh_token=r%2F1&client_id=app&scope=patient%2F*.rs"
+        );
+        assert_eq!(
+            refresh_body("r", "a", None),
+            "grant_type=refresh_token&refresh_token=r&client_id=a"
+        );
+        assert_eq!(
+            revocation_body("t=1", "a b"),
+            "token=t%3D1&token_type_hint=refresh_token&client_id=a+b"
         );
     }
 
