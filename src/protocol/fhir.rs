@@ -46,23 +46,23 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
         return None;
     }
     // Joined as they are found: a collected list, then joined, cost more wasm.
-    let mut joined: Option<String> = None;
+    let mut joined = String::new();
+    let mut found = false;
     for issue in doc.get("issue").and_then(Json::as_array)? {
         let text = issue
             .get("details")
             .and_then(|d| d.get("text"))
             .and_then(Json::as_str)
             .or_else(|| issue.get("diagnostics").and_then(Json::as_str));
-        match (&mut joined, text) {
-            (_, None) => {}
-            (Some(out), Some(text)) => {
-                out.push_str("; ");
-                out.push_str(text);
+        if let Some(text) = text {
+            if found {
+                joined.push_str("; ");
             }
-            (None, Some(text)) => joined = Some(text.into()),
+            found = true;
+            joined.push_str(text);
         }
     }
-    joined
+    found.then_some(joined)
 }
 
 #[cfg(test)]
