@@ -577,15 +577,11 @@ fn decimal_to_f64(lexeme: &[u8]) -> f64 {
 /// f64::MAX may come out infinite, and so be refused as out of range).
 fn decimal_value(negative: bool, mantissa: u64, exponent: i64) -> f64 {
     let m = mantissa as f64;
+    // One path for all: with a mantissa below 2^53 and an exponent within +-22 both
+    // operands are exact (the second divisor is 10^0), so there is one rounding, the
+    // correct one (Clinger's fast path).
     let value = if mantissa == 0 {
         0.0
-    } else if mantissa < 1 << 53 && (-22..=22).contains(&exponent) {
-        // Both operands exact: one rounding, the correct one.
-        if exponent >= 0 {
-            m * pow10(exponent as u32)
-        } else {
-            m / pow10((-exponent) as u32)
-        }
     } else if exponent >= 0 {
         m * pow10(exponent.min(400) as u32)
     } else {
