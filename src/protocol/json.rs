@@ -211,14 +211,14 @@ pub fn push_json_string(out: &mut String, s: &str) {
     {
         let (run, tail) = super::text::split_at(rest, i);
         out.push_str(run);
+        out.push('\\');
         match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
+            b'"' | b'\\' => out.push(char::from(b)),
+            b'\n' => out.push('n'),
+            b'\r' => out.push('r'),
+            b'\t' => out.push('t'),
             _ => {
-                out.push_str("\\u00");
+                out.push_str("u00");
                 out.push(HEX[usize::from(b >> 4)] as char);
                 out.push(HEX[usize::from(b & 15)] as char);
             }
@@ -482,18 +482,16 @@ impl<'a> Parser<'a> {
                         return Err(self.fail(Reason::UnterminatedString));
                     };
                     self.pos += 1;
-                    match escaped {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => out.push(self.unicode_escape()?),
+                    out.push(match escaped {
+                        b'"' | b'\\' | b'/' => char::from(escaped),
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
                         _ => return Err(self.fail(Reason::InvalidEscape)),
-                    }
+                    });
                 }
                 Some(_) => return Err(self.fail(Reason::ControlCharacter)),
             }
