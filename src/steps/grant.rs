@@ -426,11 +426,10 @@ impl Grant {
     /// The refresh in flight failed with `code` (spec #65: a terminal failure ends the
     /// session); answers the step.
     pub fn refresh_failed(&mut self, code: &str, now: f64) -> String {
-        let code = ErrorCode::ALL
+        let code = *ErrorCode::ALL
             .iter()
-            .copied()
             .find(|c| c.as_str() == code)
-            .unwrap_or(ErrorCode::NetworkError);
+            .unwrap_or(&ErrorCode::NetworkError);
         let terminal = session::is_terminal_refresh_error(code);
         let step = self.session.refresh_failed(code, terminal, ms(now));
         self.step_json(step)
