@@ -9,22 +9,12 @@ use crate::prelude::*;
 
 /// Appends the decimal digits of `n`.
 pub fn push_u64(out: &mut String, n: u64) {
-    // Least significant first; `u64::MAX` has 20 digits. Iterators, not indexes, so
-    // that no bounds-check panic path is linked.
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut n = n;
-    for d in &mut digits {
-        *d = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    // The leading digits first, by recursion (at most 20 deep): no digit buffer, and
+    // no index into one to keep a bounds-check panic path.
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    for &d in digits.iter().take(len).rev() {
-        out.push(d as char);
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// `&s[range]`, for a range the caller found in `s` (with `find`, `len`, ...).
