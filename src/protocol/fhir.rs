@@ -75,12 +75,11 @@ mod tests {
         assert_eq!(
             bearer_error(
                 r#"Bearer realm="fhir", error="invalid_token", error_description="expired""#
-            )
-            .as_deref(),
+            ),
             Some("invalid_token")
         );
         assert_eq!(
-            bearer_error("bearer error=insufficient_scope").as_deref(),
+            bearer_error("bearer error=insufficient_scope"),
             Some("insufficient_scope")
         );
         assert_eq!(
@@ -91,7 +90,7 @@ mod tests {
         assert_eq!(bearer_error(r#"Bearer error="unterminated"#), None);
         // Empty list items and tabs are separators (RFC 9110 §5.6.1).
         assert_eq!(
-            bearer_error("Bearer realm=\"x\",,\t , error=\"invalid_token\"").as_deref(),
+            bearer_error("Bearer realm=\"x\",,\t , error=\"invalid_token\""),
             Some("invalid_token")
         );
     }

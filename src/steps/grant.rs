@@ -501,7 +501,7 @@ impl Grant {
             401 if with_token
                 && !retried
                 && can_refresh
-                && bearer_error.as_deref() != Some("insufficient_scope") =>
+                && bearer_error != Some("insufficient_scope") =>
             {
                 return Ok(json_str("retry"))
             }
