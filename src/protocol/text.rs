@@ -137,7 +137,15 @@ pub fn trim_end(s: &str, b: u8) -> &str {
 
 /// `s.rfind(b)` for an ASCII `b`.
 pub fn rfind(s: &str, b: u8) -> Option<usize> {
-    s.bytes().rposition(|c| c == b)
+    // A slice pattern, like `trim_end`: `rposition` brought its own `try_rfold`.
+    let mut bytes = s.as_bytes();
+    while let [rest @ .., last] = bytes {
+        if *last == b {
+            return Some(rest.len());
+        }
+        bytes = rest;
+    }
+    None
 }
 
 /// Whether every byte of `s` is an ASCII letter, an ASCII digit or one of `extra` (true
