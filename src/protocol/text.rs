@@ -89,8 +89,10 @@ pub fn contains(s: &str, set: &[u8]) -> bool {
 /// `s.split_once(sep)` for an ASCII `sep`.
 #[inline(never)]
 pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = find(s, &[sep])?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
+    // An ASCII byte is a whole char, so both cuts are on char boundaries: `get`'s
+    // fallible checks were dead code.
+    let (head, tail) = split_at(s, find(s, &[sep])?);
+    Some((head, sub(tail, 1..)))
 }
 
 /// `s.split(sep)` for an ASCII `sep`: every part, empty ones included.
