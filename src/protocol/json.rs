@@ -58,8 +58,6 @@ pub enum Reason {
     NumberOutOfRange,
     /// A number that breaks the RFC 8259 grammar.
     InvalidNumber,
-    /// A string run off a char boundary (unreachable from a `str` input).
-    InvalidUtf8,
     /// A string without its closing quote.
     UnterminatedString,
     /// A backslash escape RFC 8259 does not define.
@@ -464,12 +462,10 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
             }
-            // The input is a `str` and a run ends at an ASCII byte (or the end), so this
-            // slice is always on char boundaries; no UTF-8 validation is needed.
-            let Some(run) = self.text.get(run_start..self.pos) else {
-                return Err(self.fail(Reason::InvalidUtf8));
-            };
-            out.push_str(run);
+            // The input is a `str` and a run starts after and ends at an ASCII byte (or
+            // the end), so this slice is always on char boundaries: `sub` cannot fail,
+            // and a fallible `get` with its error path was dead code.
+            out.push_str(super::text::sub(self.text, run_start..self.pos));
             match self.peek() {
                 None => return Err(self.fail(Reason::UnterminatedString)),
                 Some(b'"') => {
