@@ -2,42 +2,36 @@
 //! OperationOutcome (spec #58).
 
 use super::json::Json;
-use super::text::{find, sub};
+use super::text::{find, split_at, split_once};
 use crate::prelude::*;
 
 /// The `error` attribute of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3),
 /// e.g. `invalid_token` or `insufficient_scope`.
-pub fn bearer_error(www_authenticate: &str) -> Option<String> {
+pub fn bearer_error(www_authenticate: &str) -> Option<&str> {
     // HTTP whitespace is ASCII (RFC 9110 §5.6.3); `trim_ascii` and byte searches also
     // keep core's Unicode trimming and string searchers out of the wasm.
     let rest = www_authenticate.trim_ascii_start();
-    let scheme_end = find(rest, b" ").unwrap_or(rest.len());
-    if !sub(rest, ..scheme_end).eq_ignore_ascii_case("bearer") {
+    let (scheme, mut params) = split_at(rest, find(rest, b" ").unwrap_or(rest.len()));
+    if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let mut params = sub(rest, scheme_end..);
-    while let Some(eq) = find(params, b"=") {
+    while let Some((name, after)) = split_once(params, b'=') {
         // The list separators before the name: commas, and empty list items (RFC 9110
         // §5.6.1).
-        let name = sub(params, ..eq);
-        let start = name
-            .bytes()
-            .position(|b| b != b',' && !b.is_ascii_whitespace())
-            .unwrap_or(name.len());
-        let name = sub(name, start..).trim_ascii_end();
-        let after = sub(params, eq + 1..).trim_ascii_start();
+        let mut name = name.as_bytes();
+        while let [b',' | b' ' | b'\t' | b'\n' | b'\x0c' | b'\r', rest @ ..] = name {
+            name = rest;
+        }
+        let after = after.trim_ascii_start();
         let (value, remainder) = match after.strip_prefix('"') {
-            Some(quoted) => {
-                let end = find(quoted, b"\"")?;
-                (sub(quoted, ..end), sub(quoted, end + 1..))
-            }
+            Some(quoted) => split_once(quoted, b'"')?,
             None => {
-                let end = find(after, b",").unwrap_or(after.len());
-                (sub(after, ..end).trim_ascii(), sub(after, end..))
+                let (value, remainder) = split_once(after, b',').unwrap_or((after, ""));
+                (value.trim_ascii(), remainder)
             }
         };
-        if name.eq_ignore_ascii_case("error") {
-            return Some(value.to_string());
+        if name.trim_ascii_end().eq_ignore_ascii_case(b"error") {
+            return Some(value);
         }
         params = remainder;
     }
@@ -52,23 +46,23 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
         return None;
     }
     // Joined as they are found: a collected list, then joined, cost more wasm.
-    let mut joined: Option<String> = None;
+    let mut joined = String::new();
+    let mut found = false;
     for issue in doc.get("issue").and_then(Json::as_array)? {
         let text = issue
             .get("details")
             .and_then(|d| d.get("text"))
             .and_then(Json::as_str)
             .or_else(|| issue.get("diagnostics").and_then(Json::as_str));
-        match (&mut joined, text) {
-            (_, None) => {}
-            (Some(out), Some(text)) => {
-                out.push_str("; ");
-                out.push_str(text);
+        if let Some(text) = text {
+            if found {
+                joined.push_str("; ");
             }
-            (None, Some(text)) => joined = Some(text.into()),
+            found = true;
+            joined.push_str(text);
         }
     }
-    joined
+    found.then_some(joined)
 }
 
 #[cfg(test)]
@@ -81,12 +75,11 @@ mod tests {
         assert_eq!(
             bearer_error(
                 r#"Bearer realm="fhir", error="invalid_token", error_description="expired""#
-            )
-            .as_deref(),
+            ),
             Some("invalid_token")
         );
         assert_eq!(
-            bearer_error("bearer error=insufficient_scope").as_deref(),
+            bearer_error("bearer error=insufficient_scope"),
             Some("insufficient_scope")
         );
         assert_eq!(
@@ -97,7 +90,7 @@ mod tests {
         assert_eq!(bearer_error(r#"Bearer error="unterminated"#), None);
         // Empty list items and tabs are separators (RFC 9110 §5.6.1).
         assert_eq!(
-            bearer_error("Bearer realm=\"x\",,\t , error=\"invalid_token\"").as_deref(),
+            bearer_error("Bearer realm=\"x\",,\t , error=\"invalid_token\""),
             Some("invalid_token")
         );
     }

@@ -58,8 +58,6 @@ pub enum Reason {
     NumberOutOfRange,
     /// A number that breaks the RFC 8259 grammar.
     InvalidNumber,
-    /// A string run off a char boundary (unreachable from a `str` input).
-    InvalidUtf8,
     /// A string without its closing quote.
     UnterminatedString,
     /// A backslash escape RFC 8259 does not define.
@@ -211,14 +209,14 @@ pub fn push_json_string(out: &mut String, s: &str) {
     {
         let (run, tail) = super::text::split_at(rest, i);
         out.push_str(run);
+        out.push('\\');
         match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
+            b'"' | b'\\' => out.push(char::from(b)),
+            b'\n' => out.push('n'),
+            b'\r' => out.push('r'),
+            b'\t' => out.push('t'),
             _ => {
-                out.push_str("\\u00");
+                out.push_str("u00");
                 out.push(HEX[usize::from(b >> 4)] as char);
                 out.push(HEX[usize::from(b & 15)] as char);
             }
@@ -464,12 +462,10 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
             }
-            // The input is a `str` and a run ends at an ASCII byte (or the end), so this
-            // slice is always on char boundaries; no UTF-8 validation is needed.
-            let Some(run) = self.text.get(run_start..self.pos) else {
-                return Err(self.fail(Reason::InvalidUtf8));
-            };
-            out.push_str(run);
+            // The input is a `str` and a run starts after and ends at an ASCII byte (or
+            // the end), so this slice is always on char boundaries: `sub` cannot fail,
+            // and a fallible `get` with its error path was dead code.
+            out.push_str(super::text::sub(self.text, run_start..self.pos));
             match self.peek() {
                 None => return Err(self.fail(Reason::UnterminatedString)),
                 Some(b'"') => {
@@ -482,18 +478,16 @@ impl<'a> Parser<'a> {
                         return Err(self.fail(Reason::UnterminatedString));
                     };
                     self.pos += 1;
-                    match escaped {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => out.push(self.unicode_escape()?),
+                    out.push(match escaped {
+                        b'"' | b'\\' | b'/' => char::from(escaped),
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
                         _ => return Err(self.fail(Reason::InvalidEscape)),
-                    }
+                    });
                 }
                 Some(_) => return Err(self.fail(Reason::ControlCharacter)),
             }
@@ -577,15 +571,11 @@ fn decimal_to_f64(lexeme: &[u8]) -> f64 {
 /// f64::MAX may come out infinite, and so be refused as out of range).
 fn decimal_value(negative: bool, mantissa: u64, exponent: i64) -> f64 {
     let m = mantissa as f64;
+    // One path for all: with a mantissa below 2^53 and an exponent within +-22 both
+    // operands are exact (the second divisor is 10^0), so there is one rounding, the
+    // correct one (Clinger's fast path).
     let value = if mantissa == 0 {
         0.0
-    } else if mantissa < 1 << 53 && (-22..=22).contains(&exponent) {
-        // Both operands exact: one rounding, the correct one.
-        if exponent >= 0 {
-            m * pow10(exponent as u32)
-        } else {
-            m / pow10((-exponent) as u32)
-        }
     } else if exponent >= 0 {
         m * pow10(exponent.min(400) as u32)
     } else {

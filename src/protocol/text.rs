@@ -9,22 +9,12 @@ use crate::prelude::*;
 
 /// Appends the decimal digits of `n`.
 pub fn push_u64(out: &mut String, n: u64) {
-    // Least significant first; `u64::MAX` has 20 digits. Iterators, not indexes, so
-    // that no bounds-check panic path is linked.
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut n = n;
-    for d in &mut digits {
-        *d = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    // The leading digits first, by recursion (at most 20 deep): no digit buffer, and
+    // no index into one to keep a bounds-check panic path.
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    for &d in digits.iter().take(len).rev() {
-        out.push(d as char);
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// `&s[range]`, for a range the caller found in `s` (with `find`, `len`, ...).
@@ -99,8 +89,10 @@ pub fn contains(s: &str, set: &[u8]) -> bool {
 /// `s.split_once(sep)` for an ASCII `sep`.
 #[inline(never)]
 pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = find(s, &[sep])?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
+    // An ASCII byte is a whole char, so both cuts are on char boundaries: `get`'s
+    // fallible checks were dead code.
+    let (head, tail) = split_at(s, find(s, &[sep])?);
+    Some((head, sub(tail, 1..)))
 }
 
 /// `s.split(sep)` for an ASCII `sep`: every part, empty ones included.
@@ -147,7 +139,15 @@ pub fn trim_end(s: &str, b: u8) -> &str {
 
 /// `s.rfind(b)` for an ASCII `b`.
 pub fn rfind(s: &str, b: u8) -> Option<usize> {
-    s.bytes().rposition(|c| c == b)
+    // A slice pattern, like `trim_end`: `rposition` brought its own `try_rfold`.
+    let mut bytes = s.as_bytes();
+    while let [rest @ .., last] = bytes {
+        if *last == b {
+            return Some(rest.len());
+        }
+        bytes = rest;
+    }
+    None
 }
 
 /// Whether every byte of `s` is an ASCII letter, an ASCII digit or one of `extra` (true

@@ -157,7 +157,8 @@ fn fhir_context_json(items: &[FhirContextItem]) -> String {
 }
 
 fn event_json(event: &SessionEvent) -> String {
-    let obj = Obj::new().str("type", event.kind());
+    let mut obj = Obj::new();
+    obj.str("type", event.kind());
     match *event {
         SessionEvent::Expiring {
             expires_at_ms,
@@ -167,7 +168,7 @@ fn event_json(event: &SessionEvent) -> String {
             .num("secondsLeft", seconds_left),
         SessionEvent::Refreshed { expires_at_ms } => obj.opt_num("expiresAt", expires_at_ms),
         SessionEvent::RefreshFailed { code } => obj.str("code", code.as_str()),
-        SessionEvent::Expired => obj,
+        SessionEvent::Expired => &mut obj,
         SessionEvent::Ended { reason } => obj.str("reason", reason.as_str()),
     }
     .end()
@@ -211,14 +212,13 @@ impl Grant {
     }
 
     fn snapshot_json(&self) -> String {
-        let mut obj = Obj::new()
-            .str("serverUrl", &self.server_url)
+        let mut obj = Obj::new();
+        obj.str("serverUrl", &self.server_url)
             .str("scope", self.scope());
         if let Some(live) = &self.live {
             let t = &live.tokens;
             let c = &t.context;
-            obj = obj
-                .str("accessToken", &t.access_token)
+            obj.str("accessToken", &t.access_token)
                 .str("tokenType", &t.token_type)
                 .opt_num("expiresAt", live.expires_at_ms)
                 .opt_string("patientId", &c.patient)
@@ -233,10 +233,10 @@ impl Grant {
                 )
                 .bool("hasRefreshToken", t.refresh_token.is_some());
             if let Some(banner) = c.need_patient_banner {
-                obj = obj.bool("needPatientBanner", banner);
+                obj.bool("needPatientBanner", banner);
             }
             if let Some(checked) = &live.id_token {
-                obj = obj.raw("idTokenClaims", &checked.payload);
+                obj.raw("idTokenClaims", &checked.payload);
             }
         }
         obj.end()
@@ -316,9 +316,10 @@ impl Grant {
         let step = self
             .session
             .refresh_succeeded(expires_at_ms, has_refresh, now_ms);
-        let mut obj = Obj::new().raw("step", &self.step_json(step));
+        let mut obj = Obj::new();
+        obj.raw("step", &self.step_json(step));
         if let Some(context) = context {
-            obj = obj.raw("fhirContext", &context);
+            obj.raw("fhirContext", &context);
         }
         Ok(obj.raw("client", &self.snapshot_json()).end())
     }
@@ -425,11 +426,10 @@ impl Grant {
     /// The refresh in flight failed with `code` (spec #65: a terminal failure ends the
     /// session); answers the step.
     pub fn refresh_failed(&mut self, code: &str, now: f64) -> String {
-        let code = ErrorCode::ALL
+        let code = *ErrorCode::ALL
             .iter()
-            .copied()
             .find(|c| c.as_str() == code)
-            .unwrap_or(ErrorCode::NetworkError);
+            .unwrap_or(&ErrorCode::NetworkError);
         let terminal = session::is_terminal_refresh_error(code);
         let step = self.session.refresh_failed(code, terminal, ms(now));
         self.step_json(step)
@@ -501,7 +501,7 @@ impl Grant {
             401 if with_token
                 && !retried
                 && can_refresh
-                && bearer_error.as_deref() != Some("insufficient_scope") =>
+                && bearer_error != Some("insufficient_scope") =>
             {
                 return Ok(json_str("retry"))
             }

@@ -150,7 +150,7 @@ fn make_jwks_key(status: u16, body: &str, alg: &str, kid: Option<&str>) -> Resul
     let mut out = Obj::new();
     for (name, value) in key.as_object().unwrap_or_default() {
         if let Json::String(v) = value {
-            out = out.str(name, v);
+            out.str(name, v);
         }
     }
     Ok(out.end())
