@@ -180,12 +180,8 @@ impl TransactionRecord {
         // `?` per member, each early return drops the members built so far, and those
         // drop ladders were most of this function's wasm.
         for (k, required) in RECORD_MEMBERS {
-            let ok = match doc.get(k) {
-                Some(Json::String(v)) => !(required && v.is_empty()),
-                None | Some(Json::Null) => !required,
-                Some(_) => false,
-            };
-            if !ok {
+            let value = doc.opt_str(k).map_err(|_| lost(k))?;
+            if required && value.is_none_or(str::is_empty) {
                 return Err(lost(k));
             }
         }
