@@ -291,18 +291,19 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
     if text::contains(claim, b"?#") || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
         return Err(bad());
     }
-    let lower = claim.get(..8).unwrap_or(claim).to_ascii_lowercase();
-    let relative = !(lower.starts_with("https://") || lower.starts_with("http://"));
+    let relative = !text::contains(claim, b":");
     let (path, url) = if !relative {
-        // The scheme's length is known from the check above. (`find("://")` would
-        // bring the &str searcher's empty-needle branch and its formatting panic.)
-        let scheme_len = if lower.starts_with("https://") { 8 } else { 7 };
-        let after_scheme = super::text::sub(claim, scheme_len..);
-        let path = text::split_once(after_scheme, b'/')
+        // Absolute: the only `:` a valid claim may hold ends an `http(s)` scheme.
+        let (scheme, rest) = text::split_once(claim, b':').ok_or_else(bad)?;
+        let http = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
+        let path = rest
+            .strip_prefix("//")
+            .filter(|_| http)
+            .and_then(|authority_path| text::split_once(authority_path, b'/'))
             .map(|(_, p)| p)
             .ok_or_else(bad)?;
         (path, claim.to_owned())
-    } else if claim.starts_with('/') || text::contains(claim, b":") {
+    } else if claim.starts_with('/') {
         return Err(bad());
     } else {
         (
@@ -644,6 +645,28 @@ mod tests {
                 (ErrorCode::FhirUserInvalid, Some("fhirUser")),
                 "{claim}"
             );
+        }
+    }
+
+    #[test]
+    fn fhir_user_scheme_is_http_in_any_case() {
+        // spec #69: only an `http(s)://` URL is absolute; its scheme's case is free
+        for claim in [
+            "HTTPS://h/fhir/Patient/1",
+            "Http://h/Patient/1",
+            "https://h/a:b/Patient/1",
+        ] {
+            assert_eq!(parse_fhir_user(claim, "https://h/fhir").unwrap().url, claim);
+        }
+        for claim in [
+            "ftp://h/Patient/1",
+            "https:/h/Patient/1",
+            "https:Patient/1",
+            "httpx://h/Patient/1",
+            "Patient/1:2",
+        ] {
+            let e = parse_fhir_user(claim, "https://h/fhir").unwrap_err();
+            assert_eq!(e.code, ErrorCode::FhirUserInvalid, "{claim}");
         }
     }
 
