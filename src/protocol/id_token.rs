@@ -293,7 +293,7 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
     }
     let relative = !text::contains(claim, b":");
     let (path, url) = if !relative {
-        // Absolute: the only `:` a valid claim may hold ends an `http(s)` scheme.
+        // Absolute: the first `:` must end an `http(s)` scheme, followed by `//`.
         let (scheme, rest) = text::split_once(claim, b':').ok_or_else(bad)?;
         let http = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
         let path = rest
