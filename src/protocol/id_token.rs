@@ -288,29 +288,26 @@ pub struct FhirUser {
 /// `FhirUserInvalid` (field `fhirUser`). Whether the URL is under `aud`, and so may get
 /// the access token, is the caller's check (spec #57).
 pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
-    let bad = || Error::at(ErrorCode::FhirUserInvalid, "fhirUser");
+    fhir_user(claim, aud).ok_or_else(|| Error::at(ErrorCode::FhirUserInvalid, "fhirUser"))
+}
+
+/// [`parse_fhir_user`] in `Option`: every defect is the same error, built once.
+fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
     if text::contains(claim, b"?#") || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
-        return Err(bad());
+        return None;
     }
     let relative = !text::contains(claim, b":");
-    let (path, url) = if !relative {
-        // Absolute: the first `:` must end an `http(s)` scheme, followed by `//`.
-        let (scheme, rest) = text::split_once(claim, b':').ok_or_else(bad)?;
-        let http = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
-        let path = rest
-            .strip_prefix("//")
-            .filter(|_| http)
-            .and_then(|authority_path| text::split_once(authority_path, b'/'))
-            .map(|(_, p)| p)
-            .ok_or_else(bad)?;
-        (path, claim.to_owned())
-    } else if claim.starts_with('/') {
-        return Err(bad());
+    let path = if relative {
+        if claim.starts_with('/') {
+            return None;
+        }
+        claim
     } else {
-        (
-            claim,
-            text::concat(&[text::trim_end(aud, b'/'), "/", claim]),
-        )
+        // Absolute: the first `:` must end an `http(s)` scheme, followed by `//`.
+        let (scheme, rest) = text::split_once(claim, b':')?;
+        let http = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
+        let authority_path = rest.strip_prefix("//").filter(|_| http)?;
+        text::split_once(authority_path, b'/')?.1
     };
     // The last four segments and their count, not a collected list (less wasm).
     let (mut count, mut last) = (0, [""; 4]);
@@ -325,16 +322,20 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
         [resource_type, id, ..] = last;
     }
     if count < 2 || relative && count != 2 {
-        return Err(bad());
+        return None;
     }
     let id_ok = !id.is_empty() && text::all_word(id, b"-.");
     if !FHIR_USER_TYPES.contains(&resource_type) || !id_ok {
-        return Err(bad());
+        return None;
     }
-    Ok(FhirUser {
+    Some(FhirUser {
         resource_type: resource_type.to_owned(),
         id: id.to_owned(),
-        url,
+        url: if relative {
+            text::concat(&[text::trim_end(aud, b'/'), "/", claim])
+        } else {
+            claim.to_owned()
+        },
     })
 }
 
