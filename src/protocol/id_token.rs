@@ -82,19 +82,12 @@ impl fmt::Debug for IdTokenClaims {
     }
 }
 
-fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
-    super::base64url::decode(segment).ok_or_else(|| invalid(field))
+fn segment_text(segment: &str) -> Option<String> {
+    text::utf8(&super::base64url::decode(segment)?, false)
 }
 
-fn segment_text(segment: &str, field: &'static str) -> Result<String> {
-    super::text::utf8(&decode_segment(segment, field)?, false).ok_or_else(|| invalid(field))
-}
-
-fn json_object(text: &str, field: &'static str) -> Result<Json> {
-    match Json::parse(text) {
-        Ok(obj @ Json::Object(_)) => Ok(obj),
-        _ => Err(invalid(field)),
-    }
+fn json_object(text: &str) -> Option<Json> {
+    Json::parse(text).ok().filter(|v| v.as_object().is_some())
 }
 
 /// Decodes a compact JWS `id_token` (RFC 7515 §7.1; spec #67, #68): three base64url
@@ -109,7 +102,9 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     else {
         return Err(invalid("id_token"));
     };
-    let header_json = json_object(&segment_text(header, "header")?, "header")?;
+    let header_json = segment_text(header)
+        .and_then(|t| json_object(&t))
+        .ok_or_else(|| invalid("header"))?;
     let alg = match header_json.get("alg").and_then(Json::as_str) {
         Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
         _ => return Err(invalid("alg")),
@@ -119,12 +114,12 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         Some(Json::String(k)) => Some(k),
         Some(_) => return Err(invalid("kid")),
     };
-    let payload_text = segment_text(payload, "payload")?;
-    let claims = parse_claims(json_object(&payload_text, "payload")?)?;
-    let signature = decode_segment(signature, "signature")?;
-    if signature.is_empty() {
-        return Err(invalid("signature"));
-    }
+    let payload_text = segment_text(payload).ok_or_else(|| invalid("payload"))?;
+    let raw = json_object(&payload_text).ok_or_else(|| invalid("payload"))?;
+    let claims = parse_claims(raw)?;
+    let signature = super::base64url::decode(signature)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("signature"))?;
     Ok(IdToken {
         alg: alg.into(),
         kid: kid.cloned(),
