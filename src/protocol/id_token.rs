@@ -87,7 +87,10 @@ fn segment_text(segment: &str) -> Option<String> {
 }
 
 fn json_object(text: &str) -> Option<Json> {
-    Json::parse(text).ok().filter(|v| v.as_object().is_some())
+    match Json::parse(text) {
+        Ok(obj @ Json::Object(_)) => Some(obj),
+        _ => None,
+    }
 }
 
 /// Decodes a compact JWS `id_token` (RFC 7515 §7.1; spec #67, #68): three base64url
