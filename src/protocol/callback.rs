@@ -162,10 +162,10 @@ impl TransactionRecord {
     /// JSON, another version, a missing or mistyped member, an invalid verifier) is
     /// `session_lost`, naming the member: the launch must start again.
     pub fn from_json(text: &str) -> Result<Self> {
-        let doc = Json::parse(text).map_err(|_| lost("transaction"))?;
-        if doc.as_object().is_none() {
-            return Err(lost("transaction"));
-        }
+        let doc = match Json::parse(text) {
+            Ok(doc @ Json::Object(_)) => doc,
+            _ => return Err(lost("transaction")),
+        };
         if doc.get("v").and_then(Json::as_f64) != Some(RECORD_VERSION) {
             return Err(lost("v"));
         }
