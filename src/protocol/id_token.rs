@@ -148,7 +148,8 @@ fn optional_str<'a>(raw: &'a Json, name: &'static str) -> Result<Option<&'a str>
 /// A NumericDate (RFC 7519 §2): non-negative seconds, fractions truncated.
 fn numeric_date(raw: &Json, name: &'static str) -> Result<u64> {
     match raw.get(name) {
-        Some(Json::Number(n)) if n.is_finite() && *n >= 0.0 && *n < 1e15 => Ok(*n as u64),
+        // The range also refuses NaN and the infinities.
+        Some(Json::Number(n)) if (0.0..1e15).contains(n) => Ok(*n as u64),
         _ => Err(invalid(name)),
     }
 }
@@ -493,6 +494,20 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    #[test]
+    fn numeric_dates_out_of_range_are_refused() {
+        // spec #67: a negative or huge NumericDate is no date; fractions truncate
+        let read = |exp: &str| {
+            let json = format!(r#"{{"iss":"i","sub":"s","aud":"a","exp":{exp},"iat":1}}"#);
+            parse_claims(Json::parse(&json).unwrap()).map(|c| c.exp)
+        };
+        for exp in ["1e300", "-1e300", "1e15", "-0.5"] {
+            assert_eq!(read(exp).unwrap_err().field, Some("exp"), "{exp}");
+        }
+        assert_eq!(read("1.9").unwrap(), 1);
+        assert_eq!(read("999999999999999").unwrap(), 999_999_999_999_999);
     }
 
     #[test]
