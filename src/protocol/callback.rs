@@ -172,9 +172,9 @@ impl TransactionRecord {
         let created = doc
             .get("created_at_ms")
             .and_then(Json::as_f64)
-            // `n as u64 as f64 == n`: a whole number (in this range; `f64::fract` is
-            // std-only).
-            .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 9.0e15 && *n as u64 as f64 == *n)
+            // `n as u64 as f64 == n`: a whole number (in this range, which NaN and the
+            // infinities are not in; `f64::fract` is std-only).
+            .filter(|n| (0.0..=9.0e15).contains(n) && *n as u64 as f64 == *n)
             .ok_or_else(|| lost("created_at_ms"))?;
         // Every member is checked first, in one loop, and only then copied out: with a
         // `?` per member, each early return drops the members built so far, and those
