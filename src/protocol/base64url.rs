@@ -10,29 +10,22 @@ use crate::prelude::*;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// `bytes.chunks(n)`, whose `split_at` keeps a panic path (and its message) in the wasm.
-fn chunks(bytes: &[u8], n: usize) -> impl Iterator<Item = &[u8]> {
-    let mut rest = bytes;
-    core::iter::from_fn(move || {
-        let (chunk, tail) = rest.split_at_checked(n).unwrap_or((rest, &[]));
-        rest = tail;
-        (!chunk.is_empty()).then_some(chunk)
-    })
-}
-
 /// Encodes `bytes` as base64url without padding.
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in chunks(bytes, 3) {
-        // The chunk's bytes, big-endian, in the top 24 bits (absent bytes are zero).
-        let mut n = 0;
-        for (i, &b) in chunk.iter().enumerate() {
-            n |= u32::from(b) << (16 - 8 * i);
+    // A bit stream, not groups of three bytes: `acc`'s low `bits` bits are pending.
+    let (mut acc, mut bits) = (0u32, 0);
+    for &b in bytes {
+        acc = acc << 8 | u32::from(b);
+        bits += 8;
+        while bits >= 6 {
+            bits -= 6;
+            out.push(ALPHABET[(acc >> bits & 63) as usize] as char);
         }
-        // 1 byte gives 2 symbols, 2 give 3, 3 give 4.
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
+    }
+    if bits > 0 {
+        // The last bits, zero-filled to a whole symbol.
+        out.push(ALPHABET[(acc << (6 - bits) & 63) as usize] as char);
     }
     out
 }
@@ -54,22 +47,20 @@ fn value(symbol: u8) -> Option<u32> {
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let symbols = text.as_bytes();
     let mut out = Vec::with_capacity(symbols.len() / 4 * 3 + 2);
-    for chunk in chunks(symbols, 4) {
-        if chunk.len() == 1 {
-            return None;
+    // A bit stream, as in `encode`: each symbol adds six bits, each whole octet leaves.
+    let (mut acc, mut bits) = (0u32, 0);
+    for &s in symbols {
+        acc = acc << 6 | value(s)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
         }
-        let mut n = 0u32;
-        for (i, &s) in chunk.iter().enumerate() {
-            n |= value(s)? << (18 - 6 * i);
-        }
-        let octets = chunk.len() - 1;
-        // The bits below the last whole octet must be zero (canonical encoding).
-        if octets < 3 && n & (0xFF_FFFF >> (8 * octets)) != 0 {
-            return None;
-        }
-        for i in 0..octets {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
+    }
+    // Six bits left over is a length of 4n+1; the two or four bits after the last
+    // octet must be zero (canonical encoding).
+    if bits == 6 || acc & ((1 << bits) - 1) != 0 {
+        return None;
     }
     Some(out)
 }

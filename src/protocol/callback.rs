@@ -162,30 +162,26 @@ impl TransactionRecord {
     /// JSON, another version, a missing or mistyped member, an invalid verifier) is
     /// `session_lost`, naming the member: the launch must start again.
     pub fn from_json(text: &str) -> Result<Self> {
-        let doc = Json::parse(text).map_err(|_| lost("transaction"))?;
-        if doc.as_object().is_none() {
-            return Err(lost("transaction"));
-        }
+        let doc = match Json::parse(text) {
+            Ok(doc @ Json::Object(_)) => doc,
+            _ => return Err(lost("transaction")),
+        };
         if doc.get("v").and_then(Json::as_f64) != Some(RECORD_VERSION) {
             return Err(lost("v"));
         }
         let created = doc
             .get("created_at_ms")
             .and_then(Json::as_f64)
-            // `n as u64 as f64 == n`: a whole number (in this range; `f64::fract` is
-            // std-only).
-            .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 9.0e15 && *n as u64 as f64 == *n)
+            // `n as u64 as f64 == n`: a whole number (in this range, which NaN and the
+            // infinities are not in; `f64::fract` is std-only).
+            .filter(|n| (0.0..=9.0e15).contains(n) && *n as u64 as f64 == *n)
             .ok_or_else(|| lost("created_at_ms"))?;
         // Every member is checked first, in one loop, and only then copied out: with a
         // `?` per member, each early return drops the members built so far, and those
         // drop ladders were most of this function's wasm.
         for (k, required) in RECORD_MEMBERS {
-            let ok = match doc.get(k) {
-                Some(Json::String(v)) => !(required && v.is_empty()),
-                None | Some(Json::Null) => !required,
-                Some(_) => false,
-            };
-            if !ok {
+            let value = doc.opt_str(k).map_err(|_| lost(k))?;
+            if required && value.is_none_or(str::is_empty) {
                 return Err(lost(k));
             }
         }

@@ -82,18 +82,14 @@ impl fmt::Debug for IdTokenClaims {
     }
 }
 
-fn decode_segment(segment: &str, field: &'static str) -> Result<Vec<u8>> {
-    super::base64url::decode(segment).ok_or_else(|| invalid(field))
+fn segment_text(segment: &str) -> Option<String> {
+    text::utf8(&super::base64url::decode(segment)?, false)
 }
 
-fn segment_text(segment: &str, field: &'static str) -> Result<String> {
-    super::text::utf8(&decode_segment(segment, field)?, false).ok_or_else(|| invalid(field))
-}
-
-fn json_object(text: &str, field: &'static str) -> Result<Json> {
+fn json_object(text: &str) -> Option<Json> {
     match Json::parse(text) {
-        Ok(obj @ Json::Object(_)) => Ok(obj),
-        _ => Err(invalid(field)),
+        Ok(obj @ Json::Object(_)) => Some(obj),
+        _ => None,
     }
 }
 
@@ -109,7 +105,9 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     else {
         return Err(invalid("id_token"));
     };
-    let header_json = json_object(&segment_text(header, "header")?, "header")?;
+    let header_json = segment_text(header)
+        .and_then(|t| json_object(&t))
+        .ok_or_else(|| invalid("header"))?;
     let alg = match header_json.get("alg").and_then(Json::as_str) {
         Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
         _ => return Err(invalid("alg")),
@@ -119,18 +117,19 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         Some(Json::String(k)) => Some(k),
         Some(_) => return Err(invalid("kid")),
     };
-    let payload_text = segment_text(payload, "payload")?;
-    let claims = parse_claims(json_object(&payload_text, "payload")?)?;
-    let signature = decode_segment(signature, "signature")?;
-    if signature.is_empty() {
-        return Err(invalid("signature"));
-    }
+    let payload_text = segment_text(payload).ok_or_else(|| invalid("payload"))?;
+    let raw = json_object(&payload_text).ok_or_else(|| invalid("payload"))?;
+    let claims = parse_claims(raw)?;
+    let signature = super::base64url::decode(signature)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("signature"))?;
     Ok(IdToken {
         alg: alg.into(),
         kid: kid.cloned(),
         claims,
         payload: payload_text,
-        signing_input: text::concat(&[header, ".", payload]),
+        // The two segments and their `.`, as they lie in `jwt`.
+        signing_input: text::sub(jwt, ..header.len() + 1 + payload.len()).into(),
         signature,
     })
 }
@@ -149,7 +148,8 @@ fn optional_str<'a>(raw: &'a Json, name: &'static str) -> Result<Option<&'a str>
 /// A NumericDate (RFC 7519 §2): non-negative seconds, fractions truncated.
 fn numeric_date(raw: &Json, name: &'static str) -> Result<u64> {
     match raw.get(name) {
-        Some(Json::Number(n)) if n.is_finite() && *n >= 0.0 && *n < 1e15 => Ok(*n as u64),
+        // The range also refuses NaN and the infinities.
+        Some(Json::Number(n)) if (0.0..1e15).contains(n) => Ok(*n as u64),
         _ => Err(invalid(name)),
     }
 }
@@ -287,28 +287,26 @@ pub struct FhirUser {
 /// `FhirUserInvalid` (field `fhirUser`). Whether the URL is under `aud`, and so may get
 /// the access token, is the caller's check (spec #57).
 pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
-    let bad = || Error::at(ErrorCode::FhirUserInvalid, "fhirUser");
+    fhir_user(claim, aud).ok_or_else(|| Error::at(ErrorCode::FhirUserInvalid, "fhirUser"))
+}
+
+/// [`parse_fhir_user`] in `Option`: every defect is the same error, built once.
+fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
     if text::contains(claim, b"?#") || claim.bytes().any(|b| b <= b' ' || b >= 0x7f) {
-        return Err(bad());
+        return None;
     }
-    let lower = claim.get(..8).unwrap_or(claim).to_ascii_lowercase();
-    let relative = !(lower.starts_with("https://") || lower.starts_with("http://"));
-    let (path, url) = if !relative {
-        // The scheme's length is known from the check above. (`find("://")` would
-        // bring the &str searcher's empty-needle branch and its formatting panic.)
-        let scheme_len = if lower.starts_with("https://") { 8 } else { 7 };
-        let after_scheme = super::text::sub(claim, scheme_len..);
-        let path = text::split_once(after_scheme, b'/')
-            .map(|(_, p)| p)
-            .ok_or_else(bad)?;
-        (path, claim.to_owned())
-    } else if claim.starts_with('/') || text::contains(claim, b":") {
-        return Err(bad());
+    let relative = !text::contains(claim, b":");
+    let path = if relative {
+        if claim.starts_with('/') {
+            return None;
+        }
+        claim
     } else {
-        (
-            claim,
-            text::concat(&[text::trim_end(aud, b'/'), "/", claim]),
-        )
+        // Absolute: the first `:` must end an `http(s)` scheme, followed by `//`.
+        let (scheme, rest) = text::split_once(claim, b':')?;
+        let http = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
+        let authority_path = rest.strip_prefix("//").filter(|_| http)?;
+        text::split_once(authority_path, b'/')?.1
     };
     // The last four segments and their count, not a collected list (less wasm).
     let (mut count, mut last) = (0, [""; 4]);
@@ -323,16 +321,20 @@ pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
         [resource_type, id, ..] = last;
     }
     if count < 2 || relative && count != 2 {
-        return Err(bad());
+        return None;
     }
     let id_ok = !id.is_empty() && text::all_word(id, b"-.");
     if !FHIR_USER_TYPES.contains(&resource_type) || !id_ok {
-        return Err(bad());
+        return None;
     }
-    Ok(FhirUser {
+    Some(FhirUser {
         resource_type: resource_type.to_owned(),
         id: id.to_owned(),
-        url,
+        url: if relative {
+            text::concat(&[text::trim_end(aud, b'/'), "/", claim])
+        } else {
+            claim.to_owned()
+        },
     })
 }
 
@@ -495,6 +497,20 @@ mod tests {
     }
 
     #[test]
+    fn numeric_dates_out_of_range_are_refused() {
+        // spec #67: a negative or huge NumericDate is no date; fractions truncate
+        let read = |exp: &str| {
+            let json = format!(r#"{{"iss":"i","sub":"s","aud":"a","exp":{exp},"iat":1}}"#);
+            parse_claims(Json::parse(&json).unwrap()).map(|c| c.exp)
+        };
+        for exp in ["1e300", "-1e300", "1e15", "-0.5"] {
+            assert_eq!(read(exp).unwrap_err().field, Some("exp"), "{exp}");
+        }
+        assert_eq!(read("1.9").unwrap(), 1);
+        assert_eq!(read("999999999999999").unwrap(), 999_999_999_999_999);
+    }
+
+    #[test]
     fn issuer_must_match_exactly() {
         // spec #67: iss
         assert_eq!(
@@ -644,6 +660,28 @@ mod tests {
                 (ErrorCode::FhirUserInvalid, Some("fhirUser")),
                 "{claim}"
             );
+        }
+    }
+
+    #[test]
+    fn fhir_user_scheme_is_http_in_any_case() {
+        // spec #69: only an `http(s)://` URL is absolute; its scheme's case is free
+        for claim in [
+            "HTTPS://h/fhir/Patient/1",
+            "Http://h/Patient/1",
+            "https://h/a:b/Patient/1",
+        ] {
+            assert_eq!(parse_fhir_user(claim, "https://h/fhir").unwrap().url, claim);
+        }
+        for claim in [
+            "ftp://h/Patient/1",
+            "https:/h/Patient/1",
+            "https:Patient/1",
+            "httpx://h/Patient/1",
+            "Patient/1:2",
+        ] {
+            let e = parse_fhir_user(claim, "https://h/fhir").unwrap_err();
+            assert_eq!(e.code, ErrorCode::FhirUserInvalid, "{claim}");
         }
     }
 
