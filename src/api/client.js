@@ -19,8 +19,6 @@ function contextItems(items, response) {
   return items.map(({ i, ...item }) => ({ ...(raw[i] && typeof raw[i] === "object" ? raw[i] : {}), ...item }));
 }
 
-const copy = (value) => (value === undefined ? undefined : structuredClone(value));
-
 export class SmartClient {
   #grant;
   #record; // the transaction record's text: the endpoints, client id, issuer
@@ -82,18 +80,18 @@ export class SmartClient {
   get serverUrl() { return this.#values.serverUrl; }
   get patientId() { return this.#values.patientId; }
   get encounterId() { return this.#values.encounterId; }
-  get fhirContext() { return copy(this.#context); }
+  get fhirContext() { return structuredClone(this.#context); }
   get needPatientBanner() { return this.#values.needPatientBanner; }
   get smartStyleUrl() { return this.#values.smartStyleUrl; }
   get intent() { return this.#values.intent; }
   get tenant() { return this.#values.tenant; }
   get idToken() { return this.#values.idToken; }
-  get idTokenClaims() { return copy(this.#values.idTokenClaims); }
+  get idTokenClaims() { return structuredClone(this.#values.idTokenClaims); }
   /** The user's FHIR resource URL, absolute (spec #69). */
   get fhirUser() { return this.#values.fhirUser; }
   get hasRefreshToken() { return this.#values.hasRefreshToken ?? false; }
   /** Every member of the last token response, extensions included (spec #52). */
-  get tokenResponse() { return copy(this.#response); }
+  get tokenResponse() { return structuredClone(this.#response); }
 
   /** Subscribes to token events; returns the function that unsubscribes. */
   onTokenEvent(listener) {
@@ -109,7 +107,7 @@ export class SmartClient {
   async refresh(options) {
     const scope = options !== null && typeof options === "object" ? options.scope : undefined;
     if (scope != null && typeof scope !== "string") throw new SmartError("invalid_options", { field: "scope" });
-    await this.#refresh(scope ?? undefined);
+    await this.#refresh(scope);
   }
 
   /** Fetches a FHIR resource; the bearer token goes only to URLs under serverUrl. */
@@ -132,7 +130,7 @@ export class SmartClient {
         url: target.url,
         accept: "application/fhir+json, application/json",
         bearer,
-        init: init ?? undefined,
+        init,
         timeoutMs: this.#timeoutMs,
       });
       const verdict = (done) =>
@@ -205,7 +203,7 @@ export class SmartClient {
   async #refresh(scope) {
     const ticket = this.#grant.step("begin_refresh");
     if (ticket === "start") return this.#startRefresh(scope);
-    return this.#refreshing ?? undefined;
+    return this.#refreshing;
   }
 
   /** Sends the one refresh request (spec #60-#62, #64, #70); its promise is kept for

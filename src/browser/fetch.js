@@ -5,16 +5,14 @@
 // a Referer: on the callback page the address may still hold the authorization code
 // when the token request leaves.
 import { SmartError } from "../js/smart_error.js";
-
-// The longest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once.
-const MAX_DELAY_MS = 0x7fffffff;
+import { later } from "./timers.js";
 
 /**
  * Sends one request now, so that the caller can do other work while it is in flight.
  * `init` is an app's own RequestInit (SmartClient.request): its method, headers and
  * body are kept; mode, credentials and referrer policy are always ours. `bearer` goes
  * in the Authorization header (spec #56); the caller decides where (spec #57).
- * @returns {{ answer: Promise<{ status: number, body: string, wwwAuthenticate?: string }>,
+ * @returns {{ answer: Promise<{ status: number, body: string, wwwAuthenticate: string | null }>,
  *            abort(): void }}
  */
 export function start({ method = "GET", url, accept = "application/json", form, bearer, init, timeoutMs }) {
@@ -40,18 +38,17 @@ export function start({ method = "GET", url, accept = "application/json", form, 
   if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
   const controller = new AbortController();
   options.signal = controller.signal;
-  const timer = setTimeout(() => controller.abort(), Math.min(timeoutMs, MAX_DELAY_MS));
+  const stopTimer = later(timeoutMs, () => controller.abort());
   const answer = (async () => {
     try {
       const response = await fetch(url, options);
       const body = await response.text();
-      const wwwAuthenticate = response.headers.get("www-authenticate") ?? undefined;
-      return { status: response.status, body, wwwAuthenticate };
+      return { status: response.status, body, wwwAuthenticate: response.headers.get("www-authenticate") };
     } catch (e) {
       const aborted = controller.signal.aborted || e?.name === "AbortError" || e?.name === "TimeoutError";
       throw new SmartError(aborted ? "timeout" : "network_error");
     } finally {
-      clearTimeout(timer);
+      stopTimer();
     }
   })();
   // A request whose caller gave up on it (another step failed first) must not surface
