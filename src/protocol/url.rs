@@ -240,8 +240,13 @@ impl fmt::Debug for Url {
 /// in special URLs), and leading or trailing spaces. Then splits off the scheme, if
 /// any, as `http` or `https`; any other scheme is refused too.
 fn split_http(input: &str) -> Option<(Option<&'static str>, &str)> {
-    let bad = input.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\');
-    if bad || input.starts_with(' ') || input.ends_with(' ') {
+    // A loop, not `any`: that brought its own `Copied::try_fold`.
+    for b in input.bytes() {
+        if b < 0x20 || b == 0x7f || b == b'\\' {
+            return None;
+        }
+    }
+    if input.starts_with(' ') || input.ends_with(' ') {
         return None;
     }
     Some(match split_any_scheme(input) {
