@@ -187,6 +187,13 @@ pub fn digits_value(digits: &str) -> Option<u32> {
     Some(n)
 }
 
+/// The value of the hex digit `bytes[at]`, if it is one. One out-of-line copy for the
+/// percent-escapes of forms and the `\u` escapes of JSON, each of which inlined its own.
+#[inline(never)]
+pub fn hex_digit(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes.get(at).and_then(|&b| (b as char).to_digit(16))
+}
+
 /// The parts joined without a separator.
 pub fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -301,6 +308,17 @@ mod tests {
         ] {
             assert_eq!(digits_value(s), None, "{s:?}");
         }
+    }
+
+    #[test]
+    fn hex_digit_reads_one_digit_of_either_case() {
+        let all: Vec<u8> = (0..=255).collect();
+        for (i, &b) in all.iter().enumerate() {
+            assert_eq!(hex_digit(&all, i), (b as char).to_digit(16), "{b}");
+        }
+        assert_eq!(hex_digit(b"fF", 0), Some(15));
+        assert_eq!(hex_digit(b"fF", 1), Some(15));
+        assert_eq!(hex_digit(b"f", 1), None);
     }
 
     #[test]

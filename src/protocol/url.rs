@@ -73,8 +73,7 @@ pub fn form_decode(text: &str) -> String {
             b'%' => {
                 // Two hex digits by hand: `u8::from_str_radix` brings the generic
                 // integer parser (and accepts a sign, which a percent-escape has not).
-                let digit = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
-                match (digit(i + 1), digit(i + 2)) {
+                match (text::hex_digit(bytes, i + 1), text::hex_digit(bytes, i + 2)) {
                     (Some(hi), Some(lo)) => {
                         out.push((hi * 16 + lo) as u8);
                         i += 2;
