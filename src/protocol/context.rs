@@ -123,7 +123,8 @@ pub struct LaunchContext {
 /// 64 is relaxed to 256 for servers with long ids; the charset is what keeps
 /// `{aud}/Patient/{id}` pointing at a Patient.
 fn is_fhir_id(id: &str) -> bool {
-    (1..=256).contains(&id.len()) && super::text::all_word(id, b"-.") && id != "." && id != ".."
+    // `matches!`: `RangeInclusive::contains` was an out-of-line call.
+    matches!(id.len(), 1..=256) && super::text::all_word(id, b"-.") && id != "." && id != ".."
 }
 
 fn id_member<'a>(obj: &'a Json, name: &'static str) -> Result<Option<&'a str>> {

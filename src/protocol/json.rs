@@ -497,11 +497,7 @@ impl<'a> Parser<'a> {
     fn hex4(&mut self) -> Step<u32> {
         let mut value = 0u32;
         for i in 0..4 {
-            match self
-                .bytes
-                .get(self.pos + i)
-                .and_then(|&d| (d as char).to_digit(16))
-            {
+            match super::text::hex_digit(self.bytes, self.pos + i) {
                 Some(nibble) => value = value * 16 + nibble,
                 None => return Err(self.fail(Reason::InvalidUnicodeEscape)),
             }

@@ -47,7 +47,8 @@ pub fn code_challenge_s256(verifier: &str) -> String {
 /// Checks a verifier against RFC 7636 §4.1: 43 to 128 characters of
 /// `[A-Za-z0-9-._~]` (spec #23). Error: `invalid_options`, field `code_verifier`.
 pub fn check_verifier(verifier: &str) -> Result<()> {
-    let ok = (43..=128).contains(&verifier.len()) && super::text::all_word(verifier, b"-._~");
+    // `matches!`: `RangeInclusive::contains` was an out-of-line call.
+    let ok = matches!(verifier.len(), 43..=128) && super::text::all_word(verifier, b"-._~");
     if ok {
         Ok(())
     } else {

@@ -169,14 +169,29 @@ pub fn is_scheme(s: &str) -> bool {
     s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && all_word(s, b"+-.")
 }
 
-/// The value of `digits`, a string the caller has checked to hold only ASCII digits
-/// (saturating, so a long one cannot wrap). Why not `str::parse`: it brings the generic
-/// integer parser, with signs and radix handling, into the wasm.
-pub fn digits_value(digits: &str) -> u32 {
-    digits.bytes().fold(0u32, |n, b| {
-        n.saturating_mul(10)
-            .saturating_add(u32::from(b.wrapping_sub(b'0')))
-    })
+/// The value of `digits` (0 for ""), or `None` when a byte of it is not an ASCII digit or
+/// it has more than 9, so it cannot overflow. Why not `str::parse`: it brings the generic
+/// integer parser, with signs and radix handling, into the wasm. The check is here, not
+/// an `all` at each caller: each `all` brought its own `Copied::try_fold`.
+pub fn digits_value(digits: &str) -> Option<u32> {
+    if digits.len() > 9 {
+        return None;
+    }
+    let mut n = 0u32;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(b - b'0');
+    }
+    Some(n)
+}
+
+/// The value of the hex digit `bytes[at]`, if it is one. One out-of-line copy for the
+/// percent-escapes of forms and the `\u` escapes of JSON, each of which inlined its own.
+#[inline(never)]
+pub fn hex_digit(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes.get(at).and_then(|&b| (b as char).to_digit(16))
 }
 
 /// The parts joined without a separator.
@@ -268,10 +283,42 @@ mod tests {
 
     #[test]
     fn digits_value_matches_parse() {
-        for s in ["0", "7", "080", "255", "65535", "65536", "99999"] {
-            assert_eq!(digits_value(s), s.parse::<u32>().unwrap());
+        for s in [
+            "0",
+            "7",
+            "080",
+            "255",
+            "65535",
+            "65536",
+            "99999",
+            "999999999",
+        ] {
+            assert_eq!(digits_value(s), s.parse::<u32>().ok());
         }
-        assert_eq!(digits_value("99999999999"), u32::MAX);
+        assert_eq!(digits_value(""), Some(0));
+        for s in [
+            "1a",
+            "-1",
+            "+1",
+            " 1",
+            "1.0",
+            "\u{664}",
+            "0000000000",
+            "99999999999",
+        ] {
+            assert_eq!(digits_value(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn hex_digit_reads_one_digit_of_either_case() {
+        let all: Vec<u8> = (0..=255).collect();
+        for (i, &b) in all.iter().enumerate() {
+            assert_eq!(hex_digit(&all, i), (b as char).to_digit(16), "{b}");
+        }
+        assert_eq!(hex_digit(b"fF", 0), Some(15));
+        assert_eq!(hex_digit(b"fF", 1), Some(15));
+        assert_eq!(hex_digit(b"f", 1), None);
     }
 
     #[test]

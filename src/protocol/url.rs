@@ -73,8 +73,7 @@ pub fn form_decode(text: &str) -> String {
             b'%' => {
                 // Two hex digits by hand: `u8::from_str_radix` brings the generic
                 // integer parser (and accepts a sign, which a percent-escape has not).
-                let digit = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
-                match (digit(i + 1), digit(i + 2)) {
+                match (text::hex_digit(bytes, i + 1), text::hex_digit(bytes, i + 2)) {
                     (Some(hi), Some(lo)) => {
                         out.push((hi * 16 + lo) as u8);
                         i += 2;
@@ -240,8 +239,13 @@ impl fmt::Debug for Url {
 /// in special URLs), and leading or trailing spaces. Then splits off the scheme, if
 /// any, as `http` or `https`; any other scheme is refused too.
 fn split_http(input: &str) -> Option<(Option<&'static str>, &str)> {
-    let bad = input.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\');
-    if bad || input.starts_with(' ') || input.ends_with(' ') {
+    // A loop, not `any`: that brought its own `Copied::try_fold`.
+    for b in input.bytes() {
+        if b < 0x20 || b == 0x7f || b == b'\\' {
+            return None;
+        }
+    }
+    if input.starts_with(' ') || input.ends_with(' ') {
         return None;
     }
     Some(match split_any_scheme(input) {
@@ -286,12 +290,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
     let (host, after) = text::split_at(authority, end);
     let ok = match host.strip_prefix('[') {
         // `]` only as the last byte, after at least one other.
-        Some(v6) => {
-            v6.len() > 1
-                && v6
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b']'))
-        }
+        Some(v6) => v6.len() > 1 && is_v6_body(v6),
         None => !host.is_empty() && text::all_word(host, b"-._~"),
     };
     if !ok {
@@ -301,14 +300,25 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
         "" | ":" => None,
         p => {
             let p = p.strip_prefix(':')?;
-            if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            if p.len() > 5 {
                 return None;
             }
-            let n = u16::try_from(text::digits_value(p)).ok()?;
+            let n = u16::try_from(text::digits_value(p)?).ok()?;
             (n != default_port(scheme)).then_some(n)
         }
     };
     Some((host.to_ascii_lowercase(), port))
+}
+
+/// Whether `v6` holds only hex digits, `:`, `.` and `]`. A loop, not `all`: that
+/// brought its own `Copied::try_fold`.
+fn is_v6_body(v6: &str) -> bool {
+    for b in v6.bytes() {
+        if !b.is_ascii_hexdigit() && !text::in_set(b":.]", b) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Splits `path?query#fragment`: the path raw, the query and fragment percent-encoded.
@@ -443,10 +453,7 @@ fn is_loopback_host(host: &str) -> bool {
     };
     let mut count = 0;
     for o in text::split(rest, b'.') {
-        let ok = !o.is_empty()
-            && o.len() <= 3
-            && o.bytes().all(|b| b.is_ascii_digit())
-            && text::digits_value(o) <= 255;
+        let ok = !o.is_empty() && o.len() <= 3 && text::digits_value(o).is_some_and(|n| n <= 255);
         if !ok {
             return false;
         }
@@ -637,6 +644,8 @@ mod tests {
             "https://h:65536/",
             "https://h:000080/",
             "https://h::80/",
+            "https://h:+80/",
+            "https://h:8 0/",
             "https://[::1]::80/",
             "https://[::g]/",
         ] {
@@ -722,6 +731,8 @@ mod tests {
             "http://127.0.0.1.evil/t",
             "http://128.0.0.1/t",
             "http://127.0.0.256/t",
+            "http://127.0.0.1a/t",
+            "http://127.0x1.0.1/t",
             "http://127.0.0/t",
             "http://127..0.1/t",
             "http://0127.0.0.1/t",
