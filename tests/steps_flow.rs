@@ -5,6 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use smart_launch::protocol::callback::TransactionRecord;
 use smart_launch::protocol::json::Json;
 use smart_launch::steps::{self, Grant};
 
@@ -139,6 +140,42 @@ fn launch(scope: &str, token_extra: &str) -> Launched {
     );
     assert_eq!(query_param(&url, "code_challenge_method"), "S256");
     assert!(steps::record_is_live(&record, NOW + 1000.0));
+    // spec #32: the record holds what the redirect back needs, each member in its own
+    // place (the launch writes it member by member, in the order the reader expects).
+    let kept = TransactionRecord::from_json(&record).expect("record");
+    assert_eq!(
+        (
+            kept.state.as_str(),
+            kept.code_verifier.as_str(),
+            kept.client_id.as_str()
+        ),
+        (state.as_str(), verifier.as_str(), "app")
+    );
+    assert_eq!(kept.redirect_uri, "https://app.example/callback.html");
+    assert_eq!(kept.fhir_base, FHIR);
+    assert_eq!(kept.requested_scope, scope);
+    let endpoint = |path: &str| Some(format!("{ISSUER}/{path}"));
+    assert_eq!(
+        (
+            kept.issuer.as_deref(),
+            Some(kept.token_endpoint.clone()),
+            kept.revocation_endpoint.clone(),
+            kept.jwks_uri.clone()
+        ),
+        (
+            Some(ISSUER),
+            endpoint("token"),
+            endpoint("revoke"),
+            endpoint("jwks")
+        )
+    );
+    let nonce = scope
+        .split(' ')
+        .any(|s| s == "openid")
+        .then(|| query_param(&url, "nonce"));
+    assert_eq!(kept.nonce, nonce);
+    assert_eq!(kept.launch, None);
+    assert_eq!(kept.created_at_ms, NOW as u64);
 
     let query = format!("code=the-code&state={state}&iss={ISSUER}");
     let state_answer = ok(&steps::callback_state(&query));
