@@ -875,6 +875,8 @@ mod tests {
 
     #[test]
     fn unusable_display_endpoints_warn_in_order() {
+        // spec #6: a non-https display-only endpoint is dropped, with a warning, in the
+        // order of the members.
         let c = process(&with_all(&[
             ("introspection_endpoint", Some(r#""http://h/i""#)),
             ("management_endpoint", Some(r#""""#)),
