@@ -33,12 +33,16 @@ pub(crate) mod prelude {
     pub use alloc::vec::Vec;
 }
 
-/// A `no_std` crate must bring its own allocator: talc, ~2 KB gz smaller than the
-/// dlmalloc std would use (Cargo.toml has the numbers). Single-threaded only: a
-/// threaded build (`+atomics`) has no allocator and fails to link.
+/// A `no_std` crate must bring its own allocator: `heap`'s size classes, smaller than
+/// talc or dlmalloc (its module documentation has the numbers and what it gives up).
+/// Single-threaded only: a threaded build (`+atomics`) has no allocator and fails to
+/// link.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+mod heap;
+
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static HEAP: heap::Heap = heap::Heap::new();
 
 /// A panic is a bug: trap without formatting anything.
 #[cfg(target_arch = "wasm32")]

@@ -309,6 +309,26 @@ test("concurrent refreshes share one request", T, async () => {
   assert.equal(last.form.client_id, CLIENT_ID);
 });
 
+test("the wasm's memory stops growing over a long session", T, async () => {
+  // The wasm's allocator (src/heap.rs) reuses freed blocks by size class: once the
+  // first calls have reached each class's peak, refreshes and requests allocate and
+  // free without growing the memory. A block that was never freed would show here:
+  // 300 refreshes and 300 requests allocate far more than the memory's free room.
+  const page = await freshStart();
+  await launch(page);
+  const cycles = (n) =>
+    page.evaluate(async (k) => {
+      const client = window.harness.client;
+      for (let i = 0; i < k; i++) {
+        await client.refresh();
+        await client.request(`Patient/${client.patientId}`);
+      }
+      return (await window.harness.loaded).memory.buffer.byteLength;
+    }, n);
+  const warm = await cycles(20);
+  assert.equal(await cycles(300), warm, "the memory grew after the first 20 cycles");
+});
+
 test("rejected refresh ends the session", T, async () => {
   // spec #65: invalid_grant ends the session, one event, no retry.
   const page = await freshStart();
