@@ -7,7 +7,7 @@ import { verifySignature } from "./launch.js";
 import * as http from "../browser/fetch.js";
 import * as storage from "../browser/storage.js";
 import { later, onWake } from "../browser/timers.js";
-import { SmartError } from "../js/smart_error.js";
+import { SmartError, invalidOptions } from "../js/smart_error.js";
 
 // Only the launch makes clients.
 const LAUNCH = Symbol("launch");
@@ -95,7 +95,7 @@ export class SmartClient {
 
   /** Subscribes to token events; returns the function that unsubscribes. */
   onTokenEvent(listener) {
-    if (typeof listener !== "function") throw new SmartError("invalid_options", { field: "listener" });
+    if (typeof listener !== "function") throw invalidOptions("listener");
     const entry = { listener };
     this.#listeners.push(entry);
     return () => {
@@ -106,13 +106,13 @@ export class SmartClient {
   /** Refreshes the access token now. Concurrent calls share one request (spec #63). */
   async refresh(options) {
     const scope = options !== null && typeof options === "object" ? options.scope : undefined;
-    if (scope != null && typeof scope !== "string") throw new SmartError("invalid_options", { field: "scope" });
+    if (scope != null && typeof scope !== "string") throw invalidOptions("scope");
     await this.#refresh(scope);
   }
 
   /** Fetches a FHIR resource; the bearer token goes only to URLs under serverUrl. */
   async request(pathOrUrl, init) {
-    if (typeof pathOrUrl !== "string") throw new SmartError("invalid_options", { field: "pathOrUrl" });
+    if (typeof pathOrUrl !== "string") throw invalidOptions("pathOrUrl");
     // Timers may have slept: re-check the clock before each request (spec #66).
     this.#tick();
     if (this.#grant.step("needs_refresh", Date.now())) {

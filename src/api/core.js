@@ -2,7 +2,7 @@
 // unwrapped. The calling convention is that of src/steps/abi.rs: the inputs go into the
 // wasm's one input buffer, and the answer's text is read out of its memory at once,
 // before the next call.
-import { SmartError } from "../js/smart_error.js";
+import { SmartError, invalidOptions } from "../js/smart_error.js";
 
 let wasm;
 let memory = new Uint8Array(0);
@@ -97,6 +97,6 @@ export function optionsText(options) {
   try {
     return JSON.stringify(options) ?? "null";
   } catch {
-    throw new SmartError("invalid_options", { field: "options" });
+    throw invalidOptions("options");
   }
 }

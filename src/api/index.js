@@ -5,7 +5,7 @@ import { begin, cleanAddressBar, plan, prepare, verifySignature } from "./launch
 import * as location from "../browser/location.js";
 import * as popup from "../browser/popup.js";
 import * as storage from "../browser/storage.js";
-import { SmartError } from "../js/smart_error.js";
+import { SmartError, invalidOptions } from "../js/smart_error.js";
 
 export { SmartClient, SmartError };
 
@@ -28,7 +28,7 @@ function readyOptions(options) {
   const o = options !== null && typeof options === "object" ? options : {};
   const listener = o.onTokenEvent ?? undefined;
   if (listener !== undefined && typeof listener !== "function") {
-    throw new SmartError("invalid_options", { field: "onTokenEvent" });
+    throw invalidOptions("onTokenEvent");
   }
   return { options: step("ready_options", optionsText(o)), listener };
 }
@@ -53,7 +53,7 @@ export function authorizePopup(options, readyOpts) {
     p = plan(options);
     // The callback page hands its answer to this page by postMessage to its own origin
     // only (spec #77): a redirect URI on another origin could never be heard.
-    if (p.redirectOrigin !== location.origin()) throw new SmartError("invalid_options", { field: "redirectUri" });
+    if (p.redirectOrigin !== location.origin()) throw invalidOptions("redirectUri");
     opened = popup.open(p.width, p.height);
   } catch (e) {
     return Promise.reject(e);

@@ -4,7 +4,7 @@
 // cross-origin, and cookies must never ride along (spec #43; client-js #82). None sends
 // a Referer: on the callback page the address may still hold the authorization code
 // when the token request leaves.
-import { SmartError } from "../js/smart_error.js";
+import { SmartError, invalidOptions } from "../js/smart_error.js";
 import { later } from "./timers.js";
 
 /**
@@ -20,7 +20,7 @@ export function start({ method = "GET", url, accept = "application/json", form, 
   try {
     headers = new Headers(init?.headers ?? undefined);
   } catch {
-    throw new SmartError("invalid_options", { field: "init.headers" });
+    throw invalidOptions("init.headers");
   }
   if (!headers.has("accept")) headers.set("accept", accept);
   const options = {
