@@ -39,8 +39,9 @@ const ALGORITHMS = {
 const invalid = (field) => new SmartError("id_token_invalid", { field });
 
 /**
- * True when `signature` (base64url) over `input` verifies with the public `jwk` for
- * `alg` (the key and algorithm the wasm chose).
+ * Checks that `signature` (base64url) over `input` verifies with the public `jwk` for
+ * `alg` (the key and algorithm the wasm chose); id_token_invalid (field `signature`)
+ * when it does not, or cannot be checked.
  */
 export async function verify(alg, jwk, input, signature) {
   const s = subtle();
@@ -52,9 +53,9 @@ export async function verify(alg, jwk, input, signature) {
     throw invalid("jwks");
   }
   const bytes = Uint8Array.from(atob(signature.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  let valid;
   try {
-    return (await s.verify(verifyAlg, key, bytes, new TextEncoder().encode(input))) === true;
-  } catch {
-    throw invalid("signature");
-  }
+    valid = await s.verify(verifyAlg, key, bytes, new TextEncoder().encode(input));
+  } catch {}
+  if (!valid) throw invalid("signature");
 }
