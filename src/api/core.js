@@ -71,8 +71,8 @@ const unreachable = new FinalizationRegistry((grant) => wasm.grant_free(grant));
 export class Grant {
   #grant;
 
+  // Only a launch makes grants, after its steps ran: the wasm is there.
   constructor() {
-    if (!wasm) throw new Error("smart-launch: await init() before any other call");
     this.#grant = wasm.grant_new();
     unreachable.register(this, this.#grant, this);
   }
