@@ -9,8 +9,8 @@ import * as storage from "../browser/storage.js";
 import { later, onWake } from "../browser/timers.js";
 import { SmartError, invalidOptions } from "../js/smart_error.js";
 
-// Only the launch makes clients.
-const LAUNCH = Symbol("launch");
+// Only the launch makes clients: the key of the constructor.
+export const LAUNCH = Symbol("launch");
 
 /** The fhirContext items (spec #50): the wasm's normalised members over the item's
  *  own members (identifier, extensions) from the response that carried them. */
@@ -32,8 +32,10 @@ export class SmartClient {
   #timeoutMs;
   #verifyIdToken;
 
-  /** The client of a completed code exchange (`answer`: its HTTP answer). */
-  static launch(answer, exchange, options, listener) {
+  /** The client of a completed code exchange (`answer`: its HTTP answer); `key` is
+   *  LAUNCH. */
+  constructor(key, answer, exchange, options, listener) {
+    if (key !== LAUNCH) throw new TypeError("SmartClient comes from ready() or authorizePopup()");
     const grant = new Grant();
     let launched;
     try {
@@ -51,15 +53,10 @@ export class SmartClient {
       grant.free();
       throw e;
     }
-    return new SmartClient(LAUNCH, grant, launched, answer.body, exchange.record, options, listener);
-  }
-
-  constructor(key, grant, launched, body, record, options, listener) {
-    if (key !== LAUNCH) throw new TypeError("SmartClient comes from ready() or authorizePopup()");
     this.#grant = grant;
-    this.#record = record;
+    this.#record = exchange.record;
     this.#values = launched.client;
-    this.#response = JSON.parse(body);
+    this.#response = JSON.parse(answer.body);
     this.#context = contextItems(launched.fhirContext, this.#response);
     this.#timeoutMs = options.timeoutMs;
     this.#verifyIdToken = options.verifyIdToken;

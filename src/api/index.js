@@ -1,6 +1,6 @@
 // The JS API of smart-launch (README "Using it"; types in pkg-template/smart_launch.d.ts).
 import { optionsText, step } from "./core.js";
-import { SmartClient } from "./client.js";
+import { LAUNCH, SmartClient } from "./client.js";
 import { begin, cleanAddressBar, plan, prepare, verifySignature } from "./launch.js";
 import * as location from "../browser/location.js";
 import * as popup from "../browser/popup.js";
@@ -38,7 +38,7 @@ function readyOptions(options) {
 async function finish(exchange, { options, listener }) {
   const answer = await exchange.request.answer;
   if (options.verifyIdToken) await verifySignature(answer, exchange.record, options.timeoutMs);
-  return SmartClient.launch(answer, exchange, options, listener);
+  return new SmartClient(LAUNCH, answer, exchange, options, listener);
 }
 
 /**
