@@ -60,7 +60,7 @@ export class SmartClient {
     this.#context = contextItems(launched.fhirContext, this.#response);
     this.#timeoutMs = options.timeoutMs;
     this.#verifyIdToken = options.verifyIdToken;
-    if (listener) this.#listeners.push({ listener });
+    if (listener) this.#listeners.push(listener);
     this.#stopWake = onWake(() => this.#tick());
     this.#apply(launched.step);
   }
@@ -93,7 +93,9 @@ export class SmartClient {
   /** Subscribes to token events; returns the function that unsubscribes. */
   onTokenEvent(listener) {
     if (typeof listener !== "function") throw invalidOptions("listener");
-    const entry = { listener };
+    // Its own entry, so that unsubscribing drops this subscription only, not every
+    // subscription of the same function.
+    const entry = (event) => listener(event);
     this.#listeners.push(entry);
     return () => {
       this.#listeners = this.#listeners.filter((e) => e !== entry);
@@ -181,7 +183,7 @@ export class SmartClient {
     } else if (step.wake !== null) {
       this.#stopTimer = later(step.wake - Date.now(), () => this.#tick());
     }
-    const listeners = this.#listeners.map((e) => e.listener);
+    const listeners = this.#listeners.slice();
     for (const e of step.events) {
       const event = e.type === "refreshFailed" ? { type: e.type, error: error ?? new SmartError(e.code) } : e;
       for (const listener of listeners) {
