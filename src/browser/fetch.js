@@ -23,21 +23,19 @@ export function start({ method = "GET", url, accept = "application/json", form, 
     throw invalidOptions("init.headers");
   }
   if (!headers.has("accept")) headers.set("accept", accept);
+  if (form !== undefined) headers.set("content-type", "application/x-www-form-urlencoded");
+  if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
+  const controller = new AbortController();
   const options = {
     method: typeof init?.method === "string" ? init.method : method,
     headers,
+    // A form is ours (the token endpoint); an undefined body is no body (WebIDL).
+    body: form ?? init?.body,
     mode: "cors",
     credentials: "omit",
     referrerPolicy: "no-referrer",
+    signal: controller.signal,
   };
-  if (init?.body !== undefined) options.body = init.body;
-  if (form !== undefined) {
-    headers.set("content-type", "application/x-www-form-urlencoded");
-    options.body = form;
-  }
-  if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
-  const controller = new AbortController();
-  options.signal = controller.signal;
   const stopTimer = later(timeoutMs, () => controller.abort());
   const answer = (async () => {
     try {
