@@ -154,9 +154,7 @@ export class SmartClient {
     const revocation = this.#grant.step("revocation");
     if (revocation) {
       // Logout goes on whatever the answer: the memory is wiped either way.
-      await http
-        .send({ method: "POST", url: revocation.url, form: revocation.body, timeoutMs: this.#timeoutMs })
-        .catch(() => {});
+      await http.post(revocation, this.#timeoutMs).answer.catch(() => {});
     }
     try {
       for (const [state] of storage.pending()) storage.remove(state);
@@ -210,8 +208,7 @@ export class SmartClient {
   #startRefresh(scope) {
     const run = Promise.resolve().then(async () => {
       try {
-        const request = this.#grant.step("refresh_request", scope);
-        const answer = await http.send({ method: "POST", url: request.url, form: request.body, timeoutMs: this.#timeoutMs });
+        const answer = await http.post(this.#grant.step("refresh_request", scope), this.#timeoutMs).answer;
         if (this.#verifyIdToken) await verifySignature(answer, this.#record, this.#timeoutMs);
         const refreshed = this.#grant.step("refresh_response", answer.status, answer.body, Date.now());
         this.#refreshing = null;

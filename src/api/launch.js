@@ -82,8 +82,8 @@ export function begin(query, state, timeoutMs) {
     const record = state ? storage.get(state) : undefined;
     // Other live records tell state_mismatch from session_lost when this one is missing.
     const pending = record === undefined && purgeStaleRecords(now);
-    const { url, body } = step("code_exchange", query, record, pending, now);
-    exchange = { record, requestedAt: now, request: http.start({ method: "POST", url, form: body, timeoutMs }) };
+    const request = http.post(step("code_exchange", query, record, pending, now), timeoutMs);
+    exchange = { record, requestedAt: now, request };
   } catch (e) {
     failure = e;
   }

@@ -55,5 +55,8 @@ export function start({ method = "GET", url, accept = "application/json", form, 
   return { answer, abort: () => controller.abort() };
 }
 
+/** Starts the form POST of a wasm step's `{ url, body }` (token, refresh, revocation). */
+export const post = ({ url, body }, timeoutMs) => start({ method: "POST", url, form: body, timeoutMs });
+
 /** Sends the request and reads the whole answer. */
 export const send = (request) => start(request).answer;
