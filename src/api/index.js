@@ -46,41 +46,35 @@ async function finish(exchange, { options, listener }) {
  * The window opens now, empty, while the click that called us still counts as a user
  * gesture: popup blockers allow nothing later, and discovery may take longer.
  */
-export function authorizePopup(options, readyOpts) {
-  let p;
-  let opened;
+export async function authorizePopup(options, readyOpts) {
+  // An async function runs synchronously up to its first await: the popup opens within
+  // the click's task, and a failure before it still rejects the promise.
+  const p = plan(options);
+  // The callback page hands its answer to this page by postMessage to its own origin
+  // only (spec #77): a redirect URI on another origin could never be heard.
+  if (p.redirectOrigin !== location.origin()) throw invalidOptions("redirectUri");
+  const opened = popup.open(p.width, p.height);
+  let ready;
+  let authorization;
   try {
-    p = plan(options);
-    // The callback page hands its answer to this page by postMessage to its own origin
-    // only (spec #77): a redirect URI on another origin could never be heard.
-    if (p.redirectOrigin !== location.origin()) throw invalidOptions("redirectUri");
-    opened = popup.open(p.width, p.height);
+    ready = readyOptions(readyOpts);
+    authorization = await prepare(p);
   } catch (e) {
-    return Promise.reject(e);
+    opened.close();
+    throw e;
   }
-  return (async () => {
-    let ready;
-    let authorization;
+  let query;
+  try {
+    popup.navigate(opened, authorization.url);
+    query = await popup.waitForCallback(opened, p.redirectOrigin, authorization.state);
+  } catch (e) {
     try {
-      ready = readyOptions(readyOpts);
-      authorization = await prepare(p);
-    } catch (e) {
-      opened.close();
-      throw e;
-    }
-    let query;
-    try {
-      popup.navigate(opened, authorization.url);
-      query = await popup.waitForCallback(opened, p.redirectOrigin, authorization.state);
-    } catch (e) {
-      try {
-        storage.remove(authorization.state);
-      } catch {}
-      throw e;
-    }
-    const state = step("callback_state", query);
-    return finish(begin(query, state, p.timeoutMs), ready);
-  })();
+      storage.remove(authorization.state);
+    } catch {}
+    throw e;
+  }
+  const state = step("callback_state", query);
+  return finish(begin(query, state, p.timeoutMs), ready);
 }
 
 // ready() on one page always answers with the same promise: the code is exchanged once
