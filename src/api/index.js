@@ -91,28 +91,26 @@ export function ready(options) {
   return readyPromise;
 }
 
-function startReady(options) {
-  let begun;
-  let failure;
+async function startReady(options) {
+  let ready;
+  let exchange;
   try {
     const query = location.query();
     const state = step("callback_state", query);
-    const ready = readyOptions(options);
+    ready = readyOptions(options);
     // In the popup: hand the callback to the opener, which holds the live page and the
     // transaction record.
     if (!(state && popup.isAuthorizationPopup() && popup.handToOpener(state, query))) {
-      begun = { exchange: begin(query, state, ready.options.timeoutMs), ready };
+      exchange = begin(query, state, ready.options.timeoutMs);
     }
-  } catch (e) {
-    failure = e;
+  } finally {
+    // code and state leave the address bar (spec #39) whatever the outcome, right after
+    // the token request left (it sends no Referer): no other code ran before. (An async
+    // function runs synchronously to its first await: this is still ready()'s call.)
+    cleanAddressBar();
   }
-  // code and state leave the address bar (spec #39) whatever the outcome, right after
-  // the token request left (it sends no Referer): no other code ran before.
-  cleanAddressBar();
-  if (failure) return Promise.reject(failure);
   // This page is the popup and handed the callback over: it never settles.
-  if (!begun) return new Promise(() => {});
-  return finish(begun.exchange, begun.ready);
+  return exchange ? finish(exchange, ready) : new Promise(() => {});
 }
 
 /** The stable error codes, for apps that switch on them. */
