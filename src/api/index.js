@@ -26,8 +26,8 @@ export async function authorizeUrl(options) {
 /** ReadyOptions: `onTokenEvent` here (a function is not JSON), the rest in the wasm. */
 function readyOptions(options) {
   const o = options !== null && typeof options === "object" ? options : {};
-  const listener = o.onTokenEvent ?? undefined;
-  if (listener !== undefined && typeof listener !== "function") {
+  const listener = o.onTokenEvent; // null reads as undefined in the client too
+  if (listener != null && typeof listener !== "function") {
     throw invalidOptions("onTokenEvent");
   }
   return { options: step("ready_options", optionsText(o)), listener };
