@@ -77,27 +77,25 @@ export async function prepare(plan) {
 export function begin(query, state, timeoutMs) {
   const now = Date.now();
   let exchange;
-  let failure;
   try {
     const record = state ? storage.get(state) : undefined;
     // Other live records tell state_mismatch from session_lost when this one is missing.
     const pending = record === undefined && purgeStaleRecords(now);
     const request = http.post(step("code_exchange", query, record, pending, now), timeoutMs);
     exchange = { record, requestedAt: now, request };
-  } catch (e) {
-    failure = e;
-  }
-  // Single use (spec #32): the record is gone whatever the outcome.
-  if (state) {
-    try {
-      storage.remove(state);
-    } catch (e) {
-      exchange?.request.abort();
-      throw e;
+  } finally {
+    // Single use (spec #32): the record is gone whatever the outcome. A storage failure
+    // here is the error, in place of any of the exchange.
+    if (state) {
+      try {
+        storage.remove(state);
+      } catch (e) {
+        exchange?.request.abort();
+        throw e;
+      }
     }
+    purgeStaleRecords(now);
   }
-  purgeStaleRecords(now);
-  if (failure) throw failure;
   return exchange;
 }
 
