@@ -5,7 +5,6 @@
 import { SmartError, invalidOptions } from "../js/smart_error.js";
 
 let wasm;
-let memory = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -16,9 +15,10 @@ export function attach(exports) {
   return exports;
 }
 
-/** A view of the wasm's memory; a new one once the memory has grown. */
-const bytes = () =>
-  memory.buffer === wasm.memory.buffer ? memory : (memory = new Uint8Array(wasm.memory.buffer));
+/** A view of the wasm's memory as it is now (it may have grown since the last call).
+ *  Made afresh each time, which costs nanoseconds: a cached view and its check cost
+ *  15 B gz. */
+const bytes = () => new Uint8Array(wasm.memory.buffer);
 
 /** Writes the texts (and then the bytes, if any) into the wasm's input buffer, with
  *  `room` bytes for the texts; their lengths, or undefined when the texts need more. */
