@@ -56,10 +56,9 @@ function call(fn, head, texts, data) {
   return ok;
 }
 
-const NO_BYTES = new Uint8Array(0);
-
-/** Runs the wasm step `name` with `args` (strings, numbers, booleans, undefined). */
-export const step = (name, ...args) => call("step", [], [name, JSON.stringify(args)], NO_BYTES);
+/** Runs the wasm step `name` with `args` (strings, numbers, booleans, undefined); no
+ *  bytes (an empty array reads as none). */
+export const step = (name, ...args) => call("step", [], [name, JSON.stringify(args)], []);
 
 /** Runs a step that also takes bytes (random bytes, a digest). */
 export const stepWithBytes = (name, data, ...args) => call("step", [], [name, JSON.stringify(args)], data);
