@@ -80,7 +80,8 @@ export function begin(query, state, timeoutMs) {
   try {
     const record = state ? storage.get(state) : undefined;
     // Other live records tell state_mismatch from session_lost when this one is missing.
-    const pending = record === undefined && purgeStaleRecords(now);
+    // (No record is null or undefined: the wasm reads both as JSON null.)
+    const pending = record == null && purgeStaleRecords(now);
     const request = http.post(step("code_exchange", query, record, pending, now), timeoutMs);
     exchange = { record, requestedAt: now, request };
   } finally {

@@ -17,8 +17,8 @@ function withStorage(use) {
 /** Stores a record under its state. */
 export const save = (state, record) => withStorage((s) => s.setItem(PREFIX + state, record));
 
-/** The record of `state`, or undefined (the caller removes it: single use, spec #32). */
-export const get = (state) => withStorage((s) => s.getItem(PREFIX + state) ?? undefined);
+/** The record of `state`, or null (the caller removes it: single use, spec #32). */
+export const get = (state) => withStorage((s) => s.getItem(PREFIX + state));
 
 /** Deletes the record of `state`, if any. */
 export const remove = (state) => withStorage((s) => s.removeItem(PREFIX + state));
