@@ -46,7 +46,7 @@ function write(texts, data, room) {
  *  its error thrown as a SmartError. */
 function call(fn, head, texts, data) {
   if (!wasm) throw new Error("smart-launch: await init() before any other call");
-  const chars = texts.reduce((n, text) => n + text.length, 0);
+  const chars = texts.join("").length; // a copy of a few KB at most; 7 B gz less than a sum
   // Room for ASCII first (one byte a UTF-16 unit); at most three bytes a unit otherwise.
   const lengths = write(texts, data, chars) ?? write(texts, data, chars * 3);
   const length = wasm[fn](...head, ...lengths);
