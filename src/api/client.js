@@ -26,7 +26,9 @@ export class SmartClient {
   #response; // every member of the token responses so far (spec #52)
   #context = [];
   #listeners = [];
-  #refreshing = null; // the one refresh in flight, shared by every caller (spec #63)
+  // The one refresh in flight, shared by every caller (spec #63): the last one started.
+  // The wasm answers "join" only while it is in flight, so it is never cleared.
+  #refreshing;
   #stopTimer = null;
   #stopWake;
   #timeoutMs;
@@ -211,14 +213,12 @@ export class SmartClient {
         const answer = await http.post(this.#grant.step("refresh_request", scope), this.#timeoutMs).answer;
         if (this.#verifyIdToken) await verifySignature(answer, this.#record, this.#timeoutMs);
         const refreshed = this.#grant.step("refresh_response", answer.status, answer.body, Date.now());
-        this.#refreshing = null;
         const fresh = JSON.parse(answer.body);
         this.#values = refreshed.client;
         this.#response = { ...this.#response, ...fresh };
         if (refreshed.fhirContext) this.#context = contextItems(refreshed.fhirContext, fresh);
         this.#apply(refreshed.step);
       } catch (e) {
-        this.#refreshing = null;
         this.#apply(this.#grant.step("refresh_failed", e.code ?? "network_error", Date.now()), e);
         throw e;
       }
