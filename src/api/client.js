@@ -208,7 +208,8 @@ export class SmartClient {
   /** Sends the one refresh request (spec #60-#62, #64, #70); its promise is kept for
    *  joiners. It starts a microtask later, so that the promise is in place first. */
   #startRefresh(scope) {
-    const run = Promise.resolve().then(async () => {
+    const run = (async () => {
+      await undefined; // the microtask after which the promise is in place
       try {
         const answer = await http.post(this.#grant.step("refresh_request", scope), this.#timeoutMs).answer;
         if (this.#verifyIdToken) await verifySignature(answer, this.#record, this.#timeoutMs);
@@ -222,7 +223,7 @@ export class SmartClient {
         this.#apply(this.#grant.step("refresh_failed", e.code ?? "network_error", Date.now()), e);
         throw e;
       }
-    });
+    })();
     this.#refreshing = run;
     return run;
   }
