@@ -87,8 +87,7 @@ let readyPromise;
  * leaves, before ready() returns (spec #39).
  */
 export function ready(options) {
-  readyPromise ??= startReady(options);
-  return readyPromise;
+  return (readyPromise ??= startReady(options));
 }
 
 async function startReady(options) {
