@@ -16,7 +16,9 @@ export const LAUNCH = Symbol("launch");
  *  own members (identifier, extensions) from the response that carried them. */
 function contextItems(items, response) {
   const raw = Array.isArray(response.fhirContext) ? response.fhirContext : [];
-  return items.map(({ i, ...item }) => ({ ...(raw[i] && typeof raw[i] === "object" ? raw[i] : {}), ...item }));
+  // A 2.0 item is a string: it has no members to add (spread, it would give its
+  // characters). Spreading null or false adds nothing.
+  return items.map(({ i, ...item }) => ({ ...(typeof raw[i] === "object" && raw[i]), ...item }));
 }
 
 export class SmartClient {
