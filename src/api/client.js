@@ -7,16 +7,18 @@ import { verifySignature } from "./launch.js";
 import * as http from "../browser/fetch.js";
 import * as storage from "../browser/storage.js";
 import { later, onWake } from "../browser/timers.js";
-import { SmartError } from "../js/smart_error.js";
+import { SmartError, invalidOptions } from "../js/smart_error.js";
 
-// Only the launch makes clients.
-const LAUNCH = Symbol("launch");
+// Only the launch makes clients: the key of the constructor.
+export const LAUNCH = Symbol("launch");
 
 /** The fhirContext items (spec #50): the wasm's normalised members over the item's
  *  own members (identifier, extensions) from the response that carried them. */
 function contextItems(items, response) {
   const raw = Array.isArray(response.fhirContext) ? response.fhirContext : [];
-  return items.map(({ i, ...item }) => ({ ...(raw[i] && typeof raw[i] === "object" ? raw[i] : {}), ...item }));
+  // A 2.0 item is a string: it has no members to add (spread, it would give its
+  // characters). Spreading null or false adds nothing.
+  return items.map(({ i, ...item }) => ({ ...(typeof raw[i] === "object" && raw[i]), ...item }));
 }
 
 export class SmartClient {
@@ -26,14 +28,18 @@ export class SmartClient {
   #response; // every member of the token responses so far (spec #52)
   #context = [];
   #listeners = [];
-  #refreshing = null; // the one refresh in flight, shared by every caller (spec #63)
+  // The one refresh in flight, shared by every caller (spec #63): the last one started.
+  // The wasm answers "join" only while it is in flight, so it is never cleared.
+  #refreshing;
   #stopTimer = null;
   #stopWake;
   #timeoutMs;
   #verifyIdToken;
 
-  /** The client of a completed code exchange (`answer`: its HTTP answer). */
-  static launch(answer, exchange, options, listener) {
+  /** The client of a completed code exchange (`answer`: its HTTP answer); `key` is
+   *  LAUNCH. */
+  constructor(key, answer, exchange, options, listener) {
+    if (key !== LAUNCH) throw new TypeError("SmartClient comes from ready() or authorizePopup()");
     const grant = new Grant();
     let launched;
     try {
@@ -51,19 +57,14 @@ export class SmartClient {
       grant.free();
       throw e;
     }
-    return new SmartClient(LAUNCH, grant, launched, answer.body, exchange.record, options, listener);
-  }
-
-  constructor(key, grant, launched, body, record, options, listener) {
-    if (key !== LAUNCH) throw new TypeError("SmartClient comes from ready() or authorizePopup()");
     this.#grant = grant;
-    this.#record = record;
+    this.#record = exchange.record;
     this.#values = launched.client;
-    this.#response = JSON.parse(body);
+    this.#response = JSON.parse(answer.body);
     this.#context = contextItems(launched.fhirContext, this.#response);
     this.#timeoutMs = options.timeoutMs;
     this.#verifyIdToken = options.verifyIdToken;
-    if (listener) this.#listeners.push({ listener });
+    if (listener) this.#listeners.push(listener);
     this.#stopWake = onWake(() => this.#tick());
     this.#apply(launched.step);
   }
@@ -95,8 +96,10 @@ export class SmartClient {
 
   /** Subscribes to token events; returns the function that unsubscribes. */
   onTokenEvent(listener) {
-    if (typeof listener !== "function") throw new SmartError("invalid_options", { field: "listener" });
-    const entry = { listener };
+    if (typeof listener !== "function") throw invalidOptions("listener");
+    // Its own entry, so that unsubscribing drops this subscription only, not every
+    // subscription of the same function.
+    const entry = (event) => listener(event);
     this.#listeners.push(entry);
     return () => {
       this.#listeners = this.#listeners.filter((e) => e !== entry);
@@ -106,13 +109,13 @@ export class SmartClient {
   /** Refreshes the access token now. Concurrent calls share one request (spec #63). */
   async refresh(options) {
     const scope = options !== null && typeof options === "object" ? options.scope : undefined;
-    if (scope != null && typeof scope !== "string") throw new SmartError("invalid_options", { field: "scope" });
+    if (scope != null && typeof scope !== "string") throw invalidOptions("scope");
     await this.#refresh(scope);
   }
 
   /** Fetches a FHIR resource; the bearer token goes only to URLs under serverUrl. */
   async request(pathOrUrl, init) {
-    if (typeof pathOrUrl !== "string") throw new SmartError("invalid_options", { field: "pathOrUrl" });
+    if (typeof pathOrUrl !== "string") throw invalidOptions("pathOrUrl");
     // Timers may have slept: re-check the clock before each request (spec #66).
     this.#tick();
     if (this.#grant.step("needs_refresh", Date.now())) {
@@ -155,9 +158,7 @@ export class SmartClient {
     const revocation = this.#grant.step("revocation");
     if (revocation) {
       // Logout goes on whatever the answer: the memory is wiped either way.
-      await http
-        .send({ method: "POST", url: revocation.url, form: revocation.body, timeoutMs: this.#timeoutMs })
-        .catch(() => {});
+      await http.post(revocation, this.#timeoutMs).answer.catch(() => {});
     }
     try {
       for (const [state] of storage.pending()) storage.remove(state);
@@ -184,7 +185,7 @@ export class SmartClient {
     } else if (step.wake !== null) {
       this.#stopTimer = later(step.wake - Date.now(), () => this.#tick());
     }
-    const listeners = this.#listeners.map((e) => e.listener);
+    const listeners = this.#listeners.slice();
     for (const e of step.events) {
       const event = e.type === "refreshFailed" ? { type: e.type, error: error ?? new SmartError(e.code) } : e;
       for (const listener of listeners) {
@@ -209,24 +210,22 @@ export class SmartClient {
   /** Sends the one refresh request (spec #60-#62, #64, #70); its promise is kept for
    *  joiners. It starts a microtask later, so that the promise is in place first. */
   #startRefresh(scope) {
-    const run = Promise.resolve().then(async () => {
+    const run = (async () => {
+      await undefined; // the microtask after which the promise is in place
       try {
-        const request = this.#grant.step("refresh_request", scope);
-        const answer = await http.send({ method: "POST", url: request.url, form: request.body, timeoutMs: this.#timeoutMs });
+        const answer = await http.post(this.#grant.step("refresh_request", scope), this.#timeoutMs).answer;
         if (this.#verifyIdToken) await verifySignature(answer, this.#record, this.#timeoutMs);
         const refreshed = this.#grant.step("refresh_response", answer.status, answer.body, Date.now());
-        this.#refreshing = null;
         const fresh = JSON.parse(answer.body);
         this.#values = refreshed.client;
         this.#response = { ...this.#response, ...fresh };
         if (refreshed.fhirContext) this.#context = contextItems(refreshed.fhirContext, fresh);
         this.#apply(refreshed.step);
       } catch (e) {
-        this.#refreshing = null;
         this.#apply(this.#grant.step("refresh_failed", e.code ?? "network_error", Date.now()), e);
         throw e;
       }
-    });
+    })();
     this.#refreshing = run;
     return run;
   }

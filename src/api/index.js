@@ -1,11 +1,11 @@
 // The JS API of smart-launch (README "Using it"; types in pkg-template/smart_launch.d.ts).
 import { optionsText, step } from "./core.js";
-import { SmartClient } from "./client.js";
+import { LAUNCH, SmartClient } from "./client.js";
 import { begin, cleanAddressBar, plan, prepare, verifySignature } from "./launch.js";
 import * as location from "../browser/location.js";
 import * as popup from "../browser/popup.js";
 import * as storage from "../browser/storage.js";
-import { SmartError } from "../js/smart_error.js";
+import { SmartError, invalidOptions } from "../js/smart_error.js";
 
 export { SmartClient, SmartError };
 
@@ -26,9 +26,9 @@ export async function authorizeUrl(options) {
 /** ReadyOptions: `onTokenEvent` here (a function is not JSON), the rest in the wasm. */
 function readyOptions(options) {
   const o = options !== null && typeof options === "object" ? options : {};
-  const listener = o.onTokenEvent ?? undefined;
-  if (listener !== undefined && typeof listener !== "function") {
-    throw new SmartError("invalid_options", { field: "onTokenEvent" });
+  const listener = o.onTokenEvent; // null reads as undefined in the client too
+  if (listener != null && typeof listener !== "function") {
+    throw invalidOptions("onTokenEvent");
   }
   return { options: step("ready_options", optionsText(o)), listener };
 }
@@ -38,7 +38,7 @@ function readyOptions(options) {
 async function finish(exchange, { options, listener }) {
   const answer = await exchange.request.answer;
   if (options.verifyIdToken) await verifySignature(answer, exchange.record, options.timeoutMs);
-  return SmartClient.launch(answer, exchange, options, listener);
+  return new SmartClient(LAUNCH, answer, exchange, options, listener);
 }
 
 /**
@@ -46,41 +46,35 @@ async function finish(exchange, { options, listener }) {
  * The window opens now, empty, while the click that called us still counts as a user
  * gesture: popup blockers allow nothing later, and discovery may take longer.
  */
-export function authorizePopup(options, readyOpts) {
-  let p;
-  let opened;
+export async function authorizePopup(options, readyOpts) {
+  // An async function runs synchronously up to its first await: the popup opens within
+  // the click's task, and a failure before it still rejects the promise.
+  const p = plan(options);
+  // The callback page hands its answer to this page by postMessage to its own origin
+  // only (spec #77): a redirect URI on another origin could never be heard.
+  if (p.redirectOrigin !== location.origin()) throw invalidOptions("redirectUri");
+  const opened = popup.open(p.width, p.height);
+  let ready;
+  let authorization;
   try {
-    p = plan(options);
-    // The callback page hands its answer to this page by postMessage to its own origin
-    // only (spec #77): a redirect URI on another origin could never be heard.
-    if (p.redirectOrigin !== location.origin()) throw new SmartError("invalid_options", { field: "redirectUri" });
-    opened = popup.open(p.width, p.height);
+    ready = readyOptions(readyOpts);
+    authorization = await prepare(p);
   } catch (e) {
-    return Promise.reject(e);
+    opened.close();
+    throw e;
   }
-  return (async () => {
-    let ready;
-    let authorization;
+  let query;
+  try {
+    popup.navigate(opened, authorization.url);
+    query = await popup.waitForCallback(opened, p.redirectOrigin, authorization.state);
+  } catch (e) {
     try {
-      ready = readyOptions(readyOpts);
-      authorization = await prepare(p);
-    } catch (e) {
-      opened.close();
-      throw e;
-    }
-    let query;
-    try {
-      popup.navigate(opened, authorization.url);
-      query = await popup.waitForCallback(opened, p.redirectOrigin, authorization.state);
-    } catch (e) {
-      try {
-        storage.remove(authorization.state);
-      } catch {}
-      throw e;
-    }
-    const state = step("callback_state", query);
-    return finish(begin(query, state, p.timeoutMs), ready);
-  })();
+      storage.remove(authorization.state);
+    } catch {}
+    throw e;
+  }
+  const state = step("callback_state", query);
+  return finish(begin(query, state, p.timeoutMs), ready);
 }
 
 // ready() on one page always answers with the same promise: the code is exchanged once
@@ -93,32 +87,29 @@ let readyPromise;
  * leaves, before ready() returns (spec #39).
  */
 export function ready(options) {
-  readyPromise ??= startReady(options);
-  return readyPromise;
+  return (readyPromise ??= startReady(options));
 }
 
-function startReady(options) {
-  let begun;
-  let failure;
+async function startReady(options) {
+  let ready;
+  let exchange;
   try {
     const query = location.query();
     const state = step("callback_state", query);
-    const ready = readyOptions(options);
+    ready = readyOptions(options);
     // In the popup: hand the callback to the opener, which holds the live page and the
     // transaction record.
     if (!(state && popup.isAuthorizationPopup() && popup.handToOpener(state, query))) {
-      begun = { exchange: begin(query, state, ready.options.timeoutMs), ready };
+      exchange = begin(query, state, ready.options.timeoutMs);
     }
-  } catch (e) {
-    failure = e;
+  } finally {
+    // code and state leave the address bar (spec #39) whatever the outcome, right after
+    // the token request left (it sends no Referer): no other code ran before. (An async
+    // function runs synchronously to its first await: this is still ready()'s call.)
+    cleanAddressBar();
   }
-  // code and state leave the address bar (spec #39) whatever the outcome, right after
-  // the token request left (it sends no Referer): no other code ran before.
-  cleanAddressBar();
-  if (failure) return Promise.reject(failure);
   // This page is the popup and handed the callback over: it never settles.
-  if (!begun) return new Promise(() => {});
-  return finish(begun.exchange, begun.ready);
+  return exchange ? finish(exchange, ready) : new Promise(() => {});
 }
 
 /** The stable error codes, for apps that switch on them. */

@@ -6,7 +6,6 @@ import * as crypto from "../browser/crypto.js";
 import * as http from "../browser/fetch.js";
 import * as location from "../browser/location.js";
 import * as storage from "../browser/storage.js";
-import { SmartError } from "../js/smart_error.js";
 
 // Discovery answers by FHIR base, for the life of the page; never persisted.
 const discovered = new Map();
@@ -78,27 +77,26 @@ export async function prepare(plan) {
 export function begin(query, state, timeoutMs) {
   const now = Date.now();
   let exchange;
-  let failure;
   try {
     const record = state ? storage.get(state) : undefined;
     // Other live records tell state_mismatch from session_lost when this one is missing.
-    const pending = record === undefined && purgeStaleRecords(now);
-    const { url, body } = step("code_exchange", query, record, pending, now);
-    exchange = { record, requestedAt: now, request: http.start({ method: "POST", url, form: body, timeoutMs }) };
-  } catch (e) {
-    failure = e;
-  }
-  // Single use (spec #32): the record is gone whatever the outcome.
-  if (state) {
-    try {
-      storage.remove(state);
-    } catch (e) {
-      exchange?.request.abort();
-      throw e;
+    // (No record is null or undefined: the wasm reads both as JSON null.)
+    const pending = record == null && purgeStaleRecords(now);
+    const request = http.post(step("code_exchange", query, record, pending, now), timeoutMs);
+    exchange = { record, requestedAt: now, request };
+  } finally {
+    // Single use (spec #32): the record is gone whatever the outcome. A storage failure
+    // here is the error, in place of any of the exchange.
+    if (state) {
+      try {
+        storage.remove(state);
+      } catch (e) {
+        exchange?.request.abort();
+        throw e;
+      }
     }
+    purgeStaleRecords(now);
   }
-  purgeStaleRecords(now);
-  if (failure) throw failure;
   return exchange;
 }
 
@@ -120,7 +118,5 @@ export async function verifySignature(answer, record, timeoutMs) {
   if (!check) return;
   const jwks = await http.send({ url: check.jwksUri, timeoutMs });
   const key = step("jwks_key", jwks.status, jwks.body, check.alg, check.kid);
-  if (!(await crypto.verify(check.alg, key, check.input, check.signature))) {
-    throw new SmartError("id_token_invalid", { field: "signature" });
-  }
+  await crypto.verify(check.alg, key, check.input, check.signature);
 }

@@ -31,30 +31,34 @@ export async function sha256(text) {
   }
 }
 
+// One parameter object for importKey and verify: Web Crypto reads the members of the
+// operation's own dictionary and ignores the others (importKey the RSA hash or the EC
+// curve, verify ECDSA's hash). 9 B gz less than a pair each.
 const ALGORITHMS = {
-  RS256: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
-  ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+  RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+  ES256: { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" },
 };
 
 const invalid = (field) => new SmartError("id_token_invalid", { field });
 
 /**
- * True when `signature` (base64url) over `input` verifies with the public `jwk` for
- * `alg` (the key and algorithm the wasm chose).
+ * Checks that `signature` (base64url) over `input` verifies with the public `jwk` for
+ * `alg` (the key and algorithm the wasm chose); id_token_invalid (field `signature`)
+ * when it does not, or cannot be checked.
  */
 export async function verify(alg, jwk, input, signature) {
   const s = subtle();
-  const [importAlg, verifyAlg] = ALGORITHMS[alg];
+  const algorithm = ALGORITHMS[alg];
   let key;
   try {
-    key = await s.importKey("jwk", jwk, importAlg, false, ["verify"]);
+    key = await s.importKey("jwk", jwk, algorithm, false, ["verify"]);
   } catch {
     throw invalid("jwks");
   }
   const bytes = Uint8Array.from(atob(signature.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  let valid;
   try {
-    return (await s.verify(verifyAlg, key, bytes, new TextEncoder().encode(input))) === true;
-  } catch {
-    throw invalid("signature");
-  }
+    valid = await s.verify(algorithm, key, bytes, new TextEncoder().encode(input));
+  } catch {}
+  if (!valid) throw invalid("signature");
 }

@@ -4,7 +4,7 @@
 // cross-origin, and cookies must never ride along (spec #43; client-js #82). None sends
 // a Referer: on the callback page the address may still hold the authorization code
 // when the token request leaves.
-import { SmartError } from "../js/smart_error.js";
+import { SmartError, invalidOptions } from "../js/smart_error.js";
 import { later } from "./timers.js";
 
 /**
@@ -20,24 +20,22 @@ export function start({ method = "GET", url, accept = "application/json", form, 
   try {
     headers = new Headers(init?.headers ?? undefined);
   } catch {
-    throw new SmartError("invalid_options", { field: "init.headers" });
+    throw invalidOptions("init.headers");
   }
   if (!headers.has("accept")) headers.set("accept", accept);
+  if (form !== undefined) headers.set("content-type", "application/x-www-form-urlencoded");
+  if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
+  const controller = new AbortController();
   const options = {
     method: typeof init?.method === "string" ? init.method : method,
     headers,
+    // A form is ours (the token endpoint); an undefined body is no body (WebIDL).
+    body: form ?? init?.body,
     mode: "cors",
     credentials: "omit",
     referrerPolicy: "no-referrer",
+    signal: controller.signal,
   };
-  if (init?.body !== undefined) options.body = init.body;
-  if (form !== undefined) {
-    headers.set("content-type", "application/x-www-form-urlencoded");
-    options.body = form;
-  }
-  if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
-  const controller = new AbortController();
-  options.signal = controller.signal;
   const stopTimer = later(timeoutMs, () => controller.abort());
   const answer = (async () => {
     try {
@@ -56,6 +54,9 @@ export function start({ method = "GET", url, accept = "application/json", form, 
   answer.catch(() => {});
   return { answer, abort: () => controller.abort() };
 }
+
+/** Starts the form POST of a wasm step's `{ url, body }` (token, refresh, revocation). */
+export const post = ({ url, body }, timeoutMs) => start({ method: "POST", url, form: body, timeoutMs });
 
 /** Sends the request and reads the whole answer. */
 export const send = (request) => start(request).answer;

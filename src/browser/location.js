@@ -1,5 +1,5 @@
 // The address bar, history and top-level navigation.
-import { SmartError } from "../js/smart_error.js";
+import { invalidOptions } from "../js/smart_error.js";
 
 /** The page's full URL. */
 export const href = () => location.href;
@@ -25,6 +25,6 @@ export function navigate(url, target) {
     // only the href setter and replace() are reachable.
     frame.location.href = url;
   } catch {
-    throw new SmartError("invalid_options", { field: "target" });
+    throw invalidOptions("target");
   }
 }

@@ -21,12 +21,11 @@ export const isAuthorizationPopup = () => window.name === WINDOW_NAME && !!windo
 
 /** Opens an empty popup of the given size; call it inside the click (popup blockers). */
 export function open(width, height) {
-  let popup = null;
   try {
-    popup = window.open("about:blank", WINDOW_NAME, `popup=yes,width=${width},height=${height}`);
+    const popup = window.open("about:blank", WINDOW_NAME, `popup=yes,width=${width},height=${height}`);
+    if (popup) return popup;
   } catch {}
-  if (!popup) throw new SmartError("popup_blocked");
-  return popup;
+  throw new SmartError("popup_blocked");
 }
 
 /** Sends the open popup to `url` (the authorization endpoint). */

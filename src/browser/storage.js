@@ -17,20 +17,18 @@ function withStorage(use) {
 /** Stores a record under its state. */
 export const save = (state, record) => withStorage((s) => s.setItem(PREFIX + state, record));
 
-/** The record of `state`, or undefined (the caller removes it: single use, spec #32). */
-export const get = (state) => withStorage((s) => s.getItem(PREFIX + state) ?? undefined);
+/** The record of `state`, or null (the caller removes it: single use, spec #32). */
+export const get = (state) => withStorage((s) => s.getItem(PREFIX + state));
 
 /** Deletes the record of `state`, if any. */
 export const remove = (state) => withStorage((s) => s.removeItem(PREFIX + state));
 
 /** Every pending record, as [state, record] pairs. */
 export const pending = () =>
-  withStorage((s) => {
-    const out = [];
-    for (let i = 0; i < s.length; i++) {
-      const key = s.key(i);
-      const value = key?.startsWith(PREFIX) ? s.getItem(key) : null;
-      if (value !== null) out.push([key.slice(PREFIX.length), value]);
-    }
-    return out;
-  });
+  withStorage((s) =>
+    // A Storage enumerates its keys as own properties (all but those named like a Storage
+    // member, which ours are not); 20 B gz less than a key(i) loop.
+    Object.keys(s)
+      .filter((key) => key.startsWith(PREFIX))
+      .map((key) => [key.slice(PREFIX.length), s.getItem(key)]),
+  );

@@ -26,3 +26,6 @@ export class SmartError extends Error {
     }
   }
 }
+
+/** The error of an app-supplied option the JS checks itself (the wasm checks the rest). */
+export const invalidOptions = (field) => new SmartError("invalid_options", { field });
