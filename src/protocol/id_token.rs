@@ -63,8 +63,8 @@ pub struct IdTokenClaims {
     pub fhir_user: Option<String>,
     /// The legacy (SMART v1) `profile` claim, when it is a string.
     pub profile: Option<String>,
-    /// Every claim, as sent.
-    pub raw: Json,
+    // The claims object itself is not kept: nothing read it (the app gets the payload
+    // text, `IdToken::payload`), and a grant held it for the whole session (9 B gz).
 }
 
 impl fmt::Debug for IdTokenClaims {
@@ -186,7 +186,6 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
         nonce: nonce.map(String::from),
         fhir_user: fhir_user.map(String::from),
         profile: profile.map(String::from),
-        raw,
     })
 }
 
