@@ -2,9 +2,10 @@
 //! `#steps-for-using-an-id-token`; OpenID Connect Core §3.1.3.7, §12.2; RFC 7515 §7.1).
 //!
 //! [`decode_id_token`] splits the compact JWS and reads its header and claims; it does
-//! **not** check the signature. It keeps [`IdToken::signing_input`] and
-//! [`IdToken::signature`] so the browser layer can verify them with WebCrypto against
-//! the JWKS of the *expected* issuer (spec #68). [`validate_claims`] applies the OIDC
+//! **not** check the signature, only that it is well-formed base64url. It keeps
+//! [`IdToken::signing_input`] so the browser layer can verify the signature (the token's
+//! last segment, as sent) with WebCrypto against the JWKS of the *expected* issuer
+//! (spec #68). [`validate_claims`] applies the OIDC
 //! claim checks (spec #67) and must run before anything the token names is fetched.
 //! `Debug` never shows the token, its signature or its nonce (spec #75).
 
@@ -32,8 +33,6 @@ pub struct IdToken {
     /// `BASE64URL(header) "." BASE64URL(payload)`, the bytes the signature covers
     /// (RFC 7515 §5.2).
     pub signing_input: String,
-    /// The decoded signature bytes.
-    pub signature: Vec<u8>,
 }
 
 impl fmt::Debug for IdToken {
@@ -43,7 +42,6 @@ impl fmt::Debug for IdToken {
             .field("kid", &self.kid)
             .field("claims", &self.claims)
             .field("signing_input", &"<redacted>")
-            .field("signature_len", &self.signature.len())
             .finish()
     }
 }
@@ -123,9 +121,11 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     let payload_text = segment_text(payload).ok_or_else(|| invalid("payload"))?;
     let raw = json_object(&payload_text).ok_or_else(|| invalid("payload"))?;
     let claims = parse_claims(raw)?;
-    let signature = super::base64url::decode(signature)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| invalid("signature"))?;
+    // Checked, not kept: WebCrypto is given the segment's text (`steps::redirect`), so
+    // the decoded bytes were never read (54 B gz of wasm to keep them).
+    if super::base64url::decode(signature).is_none_or(|s| s.is_empty()) {
+        return Err(invalid("signature"));
+    }
     Ok(IdToken {
         alg: alg.into(),
         // As the claims are copied: `Option<&String>::cloned` was its own code (9 B gz).
@@ -134,7 +134,6 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
         payload: payload_text,
         // The two segments and their `.`, as they lie in `jwt`.
         signing_input: text::sub(jwt, ..header.len() + 1 + payload.len()).into(),
-        signature,
     })
 }
 
@@ -423,7 +422,6 @@ mod tests {
         let t = decode_id_token(&token).unwrap();
         assert_eq!(t.alg, "RS256");
         assert_eq!(t.kid.as_deref(), Some("k1"));
-        assert_eq!(t.signature, [1, 2, 3]);
         assert_eq!(t.signing_input, token.rsplit_once('.').unwrap().0);
         assert_eq!(t.claims.aud, ["app"]);
         assert_eq!(t.claims.fhir_user.as_deref(), Some("Practitioner/7"));
