@@ -216,14 +216,16 @@ pub fn validate_claims(
     now_ms: u64,
     leeway_s: u64,
 ) -> Result<()> {
-    if claims.iss != expected_issuer {
+    // Each comparison `str` against `str`: `String` against `&str` is a distinct
+    // `PartialEq` in each of its shapes (20 B gz).
+    if claims.iss.as_str() != expected_issuer {
         return Err(invalid("iss"));
     }
-    if !claims.aud.iter().any(|a| a == client_id) {
+    if !claims.aud.iter().any(|a| a.as_str() == client_id) {
         return Err(invalid("aud"));
     }
     match &claims.azp {
-        Some(azp) if azp != client_id => return Err(invalid("azp")),
+        Some(azp) if azp.as_str() != client_id => return Err(invalid("azp")),
         None if claims.aud.len() > 1 => return Err(invalid("azp")),
         _ => {}
     }
