@@ -20,6 +20,7 @@
 
 use super::error::{Error, ErrorCode, Result};
 use super::json::{strings, Json};
+use super::jwks::member_is;
 use super::url::{is_https_or_local, parse_url, resolve, strip_trailing_slash, Url};
 use super::warning::Warning;
 use crate::prelude::*;
@@ -454,9 +455,7 @@ fn read_members(config: &mut SmartConfiguration, doc: &Json) -> Result<()> {
 
 /// The first of `items` whose `url` member is `url` (FHIR extension lists).
 fn with_url<'a>(items: &'a [Json], url: &str) -> Option<&'a Json> {
-    items
-        .iter()
-        .find(|e| e.get("url").and_then(Json::as_str) == Some(url))
+    items.iter().find(|e| member_is(e, "url", url))
 }
 
 /// Legacy fallback (spec #10; smart-spec.md §1.5, off by default): reads the SMART v1
