@@ -189,10 +189,13 @@ fn opt_strings(
         None | Some(Json::Null) => Ok(None),
         Some(v) => {
             let items = v.as_array().ok_or_else(|| invalid(field))?;
-            if !items.iter().all(|i| i.as_str().is_some()) {
+            let kept = strings(items);
+            // Fewer strings than items: some were not strings (a second loop over the
+            // items, `all(is_string)`, cost 11 bytes of wasm gzip).
+            if kept.len() != items.len() {
                 push_warning(warnings, Warning::NonStringItems);
             }
-            Ok(Some(strings(items)))
+            Ok(Some(kept))
         }
     }
 }
