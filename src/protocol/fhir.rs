@@ -2,6 +2,7 @@
 //! OperationOutcome (spec #58).
 
 use super::json::Json;
+use super::jwks::member_is;
 use super::text::{find, split_at, split_once};
 use crate::prelude::*;
 
@@ -42,7 +43,7 @@ pub fn bearer_error(www_authenticate: &str) -> Option<&str> {
 /// `diagnostics`, joined by "; ".
 pub fn operation_outcome_text(body: &str) -> Option<String> {
     let doc = Json::parse(body).ok()?;
-    if doc.get("resourceType").and_then(Json::as_str) != Some("OperationOutcome") {
+    if !member_is(&doc, "resourceType", "OperationOutcome") {
         return None;
     }
     // Joined as they are found: a collected list, then joined, cost more wasm.

@@ -54,11 +54,11 @@ pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Resu
         .ok_or_else(|| invalid("jwks"))?;
     let mut found = None;
     for key in keys {
-        let fits = is(key, "kty", alg.key_type())
+        let fits = member_is(key, "kty", alg.key_type())
             && str_of(key, "use").is_none_or(|u| u == "sig")
-            && (key.get("alg").is_none() || is(key, "alg", jws_name(alg)))
-            && (alg != SignatureAlg::Es256 || is(key, "crv", "P-256"))
-            && kid.is_none_or(|k| is(key, "kid", k));
+            && (key.get("alg").is_none() || member_is(key, "alg", jws_name(alg)))
+            && (alg != SignatureAlg::Es256 || member_is(key, "crv", "P-256"))
+            && kid.is_none_or(|k| member_is(key, "kid", k));
         if fits {
             // Only reached without a `kid`: with one, the first fit is taken.
             if found.is_some() {
@@ -89,11 +89,13 @@ fn str_of<'a>(key: &'a Json, name: &str) -> Option<&'a str> {
     key.get(name).and_then(Json::as_str)
 }
 
-/// Whether member `name` of `key` is the string `value`. Not inlined: one comparison
-/// routine for the four members a key is matched on.
+/// Whether member `name` of the object `obj` is the string `value`. Not inlined: one
+/// comparison routine for the four members a key is matched on, and for the member
+/// checks of discovery and FHIR answers (there, 26 bytes of wasm gzip less than their
+/// own `get`, `and_then` and `Option` comparison).
 #[inline(never)]
-fn is(key: &Json, name: &str, value: &str) -> bool {
-    str_of(key, name) == Some(value)
+pub(super) fn member_is(obj: &Json, name: &str, value: &str) -> bool {
+    str_of(obj, name) == Some(value)
 }
 
 fn jws_name(alg: SignatureAlg) -> &'static str {
