@@ -113,8 +113,9 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
 /// and the fragment, which may hold a `code` or `state` (spec #75).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Url {
-    /// `http` or `https`, lower case.
-    pub scheme: String,
+    /// `http` or `https`, lower case. Static: an owned copy was an allocation, a copy
+    /// and a drop more in every parse.
+    pub scheme: &'static str,
     /// The host, lower case; an IPv6 literal keeps its brackets (`[::1]`).
     pub host: String,
     /// The port, `None` when absent or the scheme's default (80, 443).
@@ -151,13 +152,13 @@ impl Url {
     }
 
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
-    fn from_parts(scheme: &str, rest: &str) -> Option<Url> {
+    fn from_parts(scheme: &'static str, rest: &str) -> Option<Url> {
         let end = text::find(rest, b"/?#").unwrap_or(rest.len());
         let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
         Some(Url {
-            scheme: scheme.into(),
+            scheme,
             host,
             port,
             path: normalize_path(path),
@@ -184,7 +185,7 @@ impl Url {
     }
 
     fn push_origin(&self, out: &mut String) {
-        out.push_str(&self.scheme);
+        out.push_str(self.scheme);
         out.push_str("://");
         out.push_str(&self.host);
         if let Some(port) = self.port {
@@ -417,7 +418,7 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
         return None;
     }
     let url = match authority {
-        Some(rest) => Url::from_parts(scheme.unwrap_or(&base.scheme), rest)?,
+        Some(rest) => Url::from_parts(scheme.unwrap_or(base.scheme), rest)?,
         None => with_relative(base, relative),
     };
     Some(url.href())
