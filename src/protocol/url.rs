@@ -153,7 +153,7 @@ impl Url {
 
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
     fn from_parts(scheme: &'static str, rest: &str) -> Option<Url> {
-        let end = text::find(rest, b"/?#").unwrap_or(rest.len());
+        let end = text::find_or_end(rest, b"/?#");
         let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
@@ -286,7 +286,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
     // at the port's `:`.
     let end = match authority.strip_prefix('[') {
         Some(v6) => text::find(v6, b"]")? + 2,
-        None => text::find(authority, b":").unwrap_or(authority.len()),
+        None => text::find_or_end(authority, b":"),
     };
     let (host, after) = text::split_at(authority, end);
     let ok = match host.strip_prefix('[') {
@@ -501,7 +501,7 @@ pub fn is_under(url: &str, base: &str) -> bool {
 
 /// `url` before its fragment, and the fragment with its `#` (or empty).
 fn split_fragment(url: &str) -> (&str, &str) {
-    text::split_at(url, text::find(url, b"#").unwrap_or(url.len()))
+    text::split_at(url, text::find_or_end(url, b"#"))
 }
 
 /// Appends form-encoded `pairs` to `endpoint`'s query, keeping any query it already has
