@@ -371,7 +371,7 @@ fn normalize_path(path: &str) -> String {
         ends_in_dot = true;
         match dot_segment(seg) {
             1 => {}
-            2 => out.truncate(text::rfind(&out, b'/').unwrap_or(0)),
+            2 => out.truncate(text::upto_last(&out, b'/').saturating_sub(1)),
             _ => {
                 out.push('/');
                 escape_into(&mut out, seg, Some(PATH_SET));
@@ -434,10 +434,7 @@ fn with_relative(mut url: Url, relative: &str) -> Url {
     if path.starts_with('/') {
         url.path = normalize_path(path);
     } else if !path.is_empty() {
-        let dir = text::sub(
-            &url.path,
-            ..text::rfind(&url.path, b'/').map_or(0, |i| i + 1),
-        );
+        let dir = text::sub(&url.path, ..text::upto_last(&url.path, b'/'));
         url.path = normalize_path(&text::concat(&[dir, path]));
     }
     url.fragment = fragment;
