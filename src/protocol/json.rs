@@ -508,10 +508,11 @@ impl<'a> Parser<'a> {
     fn hex4(&mut self) -> Step<u32> {
         let mut value = 0u32;
         for i in 0..4 {
-            match super::text::hex_digit(self.bytes, self.pos + i) {
-                Some(nibble) => value = value * 16 + nibble,
-                None => return Err(self.fail(Reason::InvalidUnicodeEscape)),
+            let nibble = super::text::hex_digit(self.bytes, self.pos + i);
+            if nibble > 15 {
+                return Err(self.fail(Reason::InvalidUnicodeEscape));
             }
+            value = value * 16 + nibble;
         }
         self.pos += 4;
         Ok(value)

@@ -73,12 +73,12 @@ pub fn form_decode(text: &str) -> String {
             b'%' => {
                 // Two hex digits by hand: `u8::from_str_radix` brings the generic
                 // integer parser (and accepts a sign, which a percent-escape has not).
-                match (text::hex_digit(bytes, i + 1), text::hex_digit(bytes, i + 2)) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+                let (hi, lo) = (text::hex_digit(bytes, i + 1), text::hex_digit(bytes, i + 2));
+                if hi < 16 && lo < 16 {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 2;
+                } else {
+                    out.push(b'%');
                 }
             }
             b => out.push(b),
