@@ -304,7 +304,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
             if p.len() > 5 {
                 return None;
             }
-            let n = u16::try_from(text::digits_value(p)?).ok()?;
+            let n = u16::try_from(text::digits_value(p)).ok()?;
             (n != default_port(scheme)).then_some(n)
         }
     };
@@ -451,7 +451,7 @@ fn is_loopback_host(host: &str) -> bool {
     };
     let mut count = 0;
     for o in text::split(rest, b'.') {
-        let ok = !o.is_empty() && o.len() <= 3 && text::digits_value(o).is_some_and(|n| n <= 255);
+        let ok = !o.is_empty() && o.len() <= 3 && text::digits_value(o) <= 255;
         if !ok {
             return false;
         }
