@@ -88,10 +88,15 @@ impl Json {
 
     /// The member `key` of an object (the first one, if a key repeats).
     pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
+        // A plain loop: `find` then `map` was 5 B gz more.
+        if let Json::Object(members) = self {
+            for (k, v) in members {
+                if k == key {
+                    return Some(v);
+                }
+            }
         }
+        None
     }
 
     pub fn as_str(&self) -> Option<&str> {
