@@ -54,19 +54,27 @@ fn not_a_char_boundary() -> ! {
 // pattern type is compiled anew.
 
 /// The index of the first byte of `s` that is one of the ASCII bytes of `set`.
+#[inline]
+pub fn find(s: &str, set: &[u8]) -> Option<usize> {
+    let i = find_or_end(s, set);
+    (i < s.len()).then_some(i)
+}
+
+/// [`find`], with `s.len()` for "not found": a plain number is returned in a register,
+/// where an `Option<usize>` went through memory at every call (28 B gz).
 /// (`set.contains(&b)` would be `[u8]`'s memchr, ~350 bytes of wasm for sets of 1-3.)
 #[inline(never)]
-pub fn find(s: &str, set: &[u8]) -> Option<usize> {
+pub fn find_or_end(s: &str, set: &[u8]) -> usize {
     // Indexed loops: `position` over `any` was unrolled into ~270 bytes of wasm.
     let bytes = s.as_bytes();
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if in_set(set, b) {
-            return Some(i);
+            break;
         }
         i += 1;
     }
-    None
+    i
 }
 
 /// `set.contains(&b)` without memchr.
@@ -138,16 +146,25 @@ pub fn trim_end(s: &str, b: u8) -> &str {
 }
 
 /// `s.rfind(b)` for an ASCII `b`.
+#[inline]
 pub fn rfind(s: &str, b: u8) -> Option<usize> {
+    upto_last(s, b).checked_sub(1)
+}
+
+/// The length of `s` up to and including its last `b`, 0 without one (`rfind(b) + 1`):
+/// a plain number, returned in a register, where an `Option<usize>` went through memory
+/// (23 B gz, with the callers in `url`).
+#[inline(never)]
+pub fn upto_last(s: &str, b: u8) -> usize {
     // A slice pattern, like `trim_end`: `rposition` brought its own `try_rfold`.
     let mut bytes = s.as_bytes();
     while let [rest @ .., last] = bytes {
         if *last == b {
-            return Some(rest.len());
+            break;
         }
         bytes = rest;
     }
-    None
+    bytes.len()
 }
 
 /// Whether every byte of `s` is an ASCII letter, an ASCII digit or one of `extra` (true
@@ -169,29 +186,36 @@ pub fn is_scheme(s: &str) -> bool {
     s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && all_word(s, b"+-.")
 }
 
-/// The value of `digits` (0 for ""), or `None` when a byte of it is not an ASCII digit or
-/// it has more than 9, so it cannot overflow. Why not `str::parse`: it brings the generic
-/// integer parser, with signs and radix handling, into the wasm. The check is here, not
-/// an `all` at each caller: each `all` brought its own `Copied::try_fold`.
-pub fn digits_value(digits: &str) -> Option<u32> {
+/// The value of `digits` (0 for ""), or `u32::MAX` when a byte of it is not an ASCII
+/// digit or it has more than 9, so it cannot overflow (and no 9 digits make `u32::MAX`:
+/// every range check of a value refuses it). A number, not an `Option<u32>`, which went
+/// through memory (19 B gz). Why not `str::parse`: it brings the generic integer parser,
+/// with signs and radix handling, into the wasm. The check is here, not an `all` at each
+/// caller: each `all` brought its own `Copied::try_fold`.
+pub fn digits_value(digits: &str) -> u32 {
     if digits.len() > 9 {
-        return None;
+        return u32::MAX;
     }
     let mut n = 0u32;
     for b in digits.bytes() {
         if !b.is_ascii_digit() {
-            return None;
+            return u32::MAX;
         }
         n = n * 10 + u32::from(b - b'0');
     }
-    Some(n)
+    n
 }
 
-/// The value of the hex digit `bytes[at]`, if it is one. One out-of-line copy for the
-/// percent-escapes of forms and the `\u` escapes of JSON, each of which inlined its own.
+/// The value of the hex digit `bytes[at]`, or 16 when it is not one (or `at` is past
+/// the end). One out-of-line copy for the percent-escapes of forms and the `\u` escapes
+/// of JSON, each of which inlined its own. A number, not an `Option<u32>`, which went
+/// through memory (13 B gz).
 #[inline(never)]
-pub fn hex_digit(bytes: &[u8], at: usize) -> Option<u32> {
-    bytes.get(at).and_then(|&b| (b as char).to_digit(16))
+pub fn hex_digit(bytes: &[u8], at: usize) -> u32 {
+    match bytes.get(at) {
+        Some(&b) => (b as char).to_digit(16).unwrap_or(16),
+        None => 16,
+    }
 }
 
 /// The parts joined without a separator.
@@ -293,9 +317,9 @@ mod tests {
             "99999",
             "999999999",
         ] {
-            assert_eq!(digits_value(s), s.parse::<u32>().ok());
+            assert_eq!(digits_value(s), s.parse::<u32>().unwrap());
         }
-        assert_eq!(digits_value(""), Some(0));
+        assert_eq!(digits_value(""), 0);
         for s in [
             "1a",
             "-1",
@@ -306,7 +330,7 @@ mod tests {
             "0000000000",
             "99999999999",
         ] {
-            assert_eq!(digits_value(s), None, "{s:?}");
+            assert_eq!(digits_value(s), u32::MAX, "{s:?}");
         }
     }
 
@@ -314,11 +338,12 @@ mod tests {
     fn hex_digit_reads_one_digit_of_either_case() {
         let all: Vec<u8> = (0..=255).collect();
         for (i, &b) in all.iter().enumerate() {
-            assert_eq!(hex_digit(&all, i), (b as char).to_digit(16), "{b}");
+            let want = (b as char).to_digit(16).unwrap_or(16);
+            assert_eq!(hex_digit(&all, i), want, "{b}");
         }
-        assert_eq!(hex_digit(b"fF", 0), Some(15));
-        assert_eq!(hex_digit(b"fF", 1), Some(15));
-        assert_eq!(hex_digit(b"f", 1), None);
+        assert_eq!(hex_digit(b"fF", 0), 15);
+        assert_eq!(hex_digit(b"fF", 1), 15);
+        assert_eq!(hex_digit(b"f", 1), 16);
     }
 
     #[test]
@@ -367,6 +392,7 @@ mod tests {
         ] {
             assert_eq!(find(s, b"/"), s.find('/'), "{s:?}");
             assert_eq!(find(s, b"?#"), s.find(['?', '#']), "{s:?}");
+            assert_eq!(find_or_end(s, b"?#"), s.find(['?', '#']).unwrap_or(s.len()));
             assert_eq!(contains(s, b"&"), s.contains('&'), "{s:?}");
             assert_eq!(split_once(s, b'/'), s.split_once('/'), "{s:?}");
             assert_eq!(
@@ -379,6 +405,11 @@ mod tests {
             );
             assert_eq!(trim_end(s, b'/'), s.trim_end_matches('/'), "{s:?}");
             assert_eq!(rfind(s, b'/'), s.rfind('/'), "{s:?}");
+            assert_eq!(
+                upto_last(s, b'/'),
+                s.rfind('/').map_or(0, |i| i + 1),
+                "{s:?}"
+            );
         }
     }
 

@@ -73,12 +73,12 @@ pub fn form_decode(text: &str) -> String {
             b'%' => {
                 // Two hex digits by hand: `u8::from_str_radix` brings the generic
                 // integer parser (and accepts a sign, which a percent-escape has not).
-                match (text::hex_digit(bytes, i + 1), text::hex_digit(bytes, i + 2)) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+                let (hi, lo) = (text::hex_digit(bytes, i + 1), text::hex_digit(bytes, i + 2));
+                if hi < 16 && lo < 16 {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 2;
+                } else {
+                    out.push(b'%');
                 }
             }
             b => out.push(b),
@@ -113,8 +113,9 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
 /// and the fragment, which may hold a `code` or `state` (spec #75).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Url {
-    /// `http` or `https`, lower case.
-    pub scheme: String,
+    /// `http` or `https`, lower case. Static: an owned copy was an allocation, a copy
+    /// and a drop more in every parse.
+    pub scheme: &'static str,
     /// The host, lower case; an IPv6 literal keeps its brackets (`[::1]`).
     pub host: String,
     /// The port, `None` when absent or the scheme's default (80, 443).
@@ -151,13 +152,13 @@ impl Url {
     }
 
     /// `scheme` is lower case already; `rest` is what follows `scheme://`.
-    fn from_parts(scheme: &str, rest: &str) -> Option<Url> {
-        let end = text::find(rest, b"/?#").unwrap_or(rest.len());
+    fn from_parts(scheme: &'static str, rest: &str) -> Option<Url> {
+        let end = text::find_or_end(rest, b"/?#");
         let (authority, tail) = text::split_at(rest, end);
         let (host, port) = parse_authority(scheme, authority)?;
         let (path, query, fragment) = split_tail(tail);
         Some(Url {
-            scheme: scheme.into(),
+            scheme,
             host,
             port,
             path: normalize_path(path),
@@ -184,7 +185,7 @@ impl Url {
     }
 
     fn push_origin(&self, out: &mut String) {
-        out.push_str(&self.scheme);
+        out.push_str(self.scheme);
         out.push_str("://");
         out.push_str(&self.host);
         if let Some(port) = self.port {
@@ -285,7 +286,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
     // at the port's `:`.
     let end = match authority.strip_prefix('[') {
         Some(v6) => text::find(v6, b"]")? + 2,
-        None => text::find(authority, b":").unwrap_or(authority.len()),
+        None => text::find_or_end(authority, b":"),
     };
     let (host, after) = text::split_at(authority, end);
     let ok = match host.strip_prefix('[') {
@@ -303,7 +304,7 @@ fn parse_authority(scheme: &str, authority: &str) -> Option<(String, Option<u16>
             if p.len() > 5 {
                 return None;
             }
-            let n = u16::try_from(text::digits_value(p)?).ok()?;
+            let n = u16::try_from(text::digits_value(p)).ok()?;
             (n != default_port(scheme)).then_some(n)
         }
     };
@@ -370,7 +371,7 @@ fn normalize_path(path: &str) -> String {
         ends_in_dot = true;
         match dot_segment(seg) {
             1 => {}
-            2 => out.truncate(text::rfind(&out, b'/').unwrap_or(0)),
+            2 => out.truncate(text::upto_last(&out, b'/').saturating_sub(1)),
             _ => {
                 out.push('/');
                 escape_into(&mut out, seg, Some(PATH_SET));
@@ -417,7 +418,7 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
         return None;
     }
     let url = match authority {
-        Some(rest) => Url::from_parts(scheme.unwrap_or(&base.scheme), rest)?,
+        Some(rest) => Url::from_parts(scheme.unwrap_or(base.scheme), rest)?,
         None => with_relative(base, relative),
     };
     Some(url.href())
@@ -433,10 +434,7 @@ fn with_relative(mut url: Url, relative: &str) -> Url {
     if path.starts_with('/') {
         url.path = normalize_path(path);
     } else if !path.is_empty() {
-        let dir = text::sub(
-            &url.path,
-            ..text::rfind(&url.path, b'/').map_or(0, |i| i + 1),
-        );
+        let dir = text::sub(&url.path, ..text::upto_last(&url.path, b'/'));
         url.path = normalize_path(&text::concat(&[dir, path]));
     }
     url.fragment = fragment;
@@ -453,7 +451,7 @@ fn is_loopback_host(host: &str) -> bool {
     };
     let mut count = 0;
     for o in text::split(rest, b'.') {
-        let ok = !o.is_empty() && o.len() <= 3 && text::digits_value(o).is_some_and(|n| n <= 255);
+        let ok = !o.is_empty() && o.len() <= 3 && text::digits_value(o) <= 255;
         if !ok {
             return false;
         }
@@ -500,7 +498,7 @@ pub fn is_under(url: &str, base: &str) -> bool {
 
 /// `url` before its fragment, and the fragment with its `#` (or empty).
 fn split_fragment(url: &str) -> (&str, &str) {
-    text::split_at(url, text::find(url, b"#").unwrap_or(url.len()))
+    text::split_at(url, text::find_or_end(url, b"#"))
 }
 
 /// Appends form-encoded `pairs` to `endpoint`'s query, keeping any query it already has

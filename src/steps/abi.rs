@@ -98,7 +98,13 @@ impl Inputs {
     /// work, measured.
     fn text(&mut self, len: usize) -> Cow<'static, str> {
         let bytes = self.bytes(len);
-        if bytes.iter().all(u8::is_ascii) {
+        // The bytes' bits OR-ed, a loop without an exit: `all(u8::is_ascii)` was 6 B gz
+        // more, `<[u8]>::is_ascii` (word at a time) 59 B more.
+        let mut high = 0;
+        for &b in bytes {
+            high |= b;
+        }
+        if high < 0x80 {
             // SAFETY: ASCII is UTF-8.
             Cow::Borrowed(unsafe { core::str::from_utf8_unchecked(bytes) })
         } else {
