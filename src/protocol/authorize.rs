@@ -181,7 +181,8 @@ fn authorize_pairs<'a, S: AsRef<str>>(
     if !is_s256_challenge(p.code_challenge.as_ref()) {
         return Err(invalid("code_challenge"));
     }
-    if launch == Some("") {
+    // Not `== Some("")`, the Option comparison: see `check_callback`, 16 B gz.
+    if launch.is_some_and(str::is_empty) {
         return Err(Error::at(ErrorCode::LaunchParamsMissing, "launch"));
     }
 

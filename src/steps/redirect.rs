@@ -56,7 +56,7 @@ fn make_code_exchange(
         return Err(Error::new(ErrorCode::SessionLost));
     };
     let body = token::code_exchange_body(
-        &code,
+        code,
         &record.redirect_uri,
         &record.code_verifier,
         &record.client_id,
