@@ -100,16 +100,16 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
         .str("discoveryUrl", &discovery_url)
         .str("metadataUrl", &metadata_url)
         .str("target", target)
-        .num("width", number_of(&opts, "width").unwrap_or(POPUP_SIZE.0))
-        .num("height", number_of(&opts, "height").unwrap_or(POPUP_SIZE.1))
+        .num("width", number_of(&opts, "width", POPUP_SIZE.0))
+        .num("height", number_of(&opts, "height", POPUP_SIZE.1))
         .num("timeoutMs", timeout_ms(&opts))
         .bool(
             "allowInsecureLocalhost",
-            flag_of(&opts, "allowInsecureLocalhost").unwrap_or(false),
+            flag_of(&opts, "allowInsecureLocalhost", false),
         )
         .bool(
             "legacyCapabilityStatement",
-            flag_of(&opts, "legacyCapabilityStatement").unwrap_or(false),
+            flag_of(&opts, "legacyCapabilityStatement", false),
         )
         .end())
 }
@@ -236,7 +236,7 @@ fn make_authorization<'a>(
         code_challenge: code_challenge.as_str(),
         launch: text_of(plan, "launch"),
         nonce: nonce.as_deref(),
-        allow_insecure_localhost: flag_of(plan, "allowInsecureLocalhost") == Some(true),
+        allow_insecure_localhost: flag_of(plan, "allowInsecureLocalhost", false),
     };
     let url = authorize::authorize_url(&params)?;
     // In the order of `callback::RECORD_MEMBERS`; tests/steps_flow.rs reads each member

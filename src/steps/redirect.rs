@@ -88,14 +88,11 @@ fn make_ready_options(options: &str) -> Result<String> {
     };
     Ok(Obj::new()
         .num("timeoutMs", timeout_ms(&opts))
-        .bool(
-            "verifyIdToken",
-            flag_of(&opts, "verifyIdToken").unwrap_or(false),
-        )
+        .bool("verifyIdToken", flag_of(&opts, "verifyIdToken", false))
         .num("expiringLeadMs", lead)
         .bool(
             "autoRefresh",
-            flag_of(&opts, "autoRefresh").unwrap_or(defaults.auto_refresh),
+            flag_of(&opts, "autoRefresh", defaults.auto_refresh),
         )
         .end())
 }
