@@ -114,11 +114,11 @@ fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String>
     let bad = |field| Error::at(ErrorCode::IdTokenInvalid, field);
     let decoded = id_token::decode_id_token(jwt)?;
     jwks::SignatureAlg::from_jws(&decoded.alg)?;
-    // Not `!= Some(..)`: the `Option` comparison cost 12 B gz.
-    if !record
+    // Not `!= Some(..)`: the `Option` comparison cost 16 B gz.
+    if record
         .issuer
         .as_ref()
-        .is_some_and(|i| *i == decoded.claims.iss)
+        .is_none_or(|i| *i != decoded.claims.iss)
     {
         return Err(bad("iss"));
     }
