@@ -44,7 +44,8 @@ pub fn ehr_launch_params(page_query: &str) -> Result<(String, String)> {
 fn one_param(pairs: &[(String, String)], name: &'static str) -> Result<String> {
     let mut found: Option<&String> = None;
     for (n, v) in pairs {
-        if n != name {
+        // `str` against `str`: `&String != &str` linked its own `ne` (16 B gz).
+        if n.as_str() != name {
             continue;
         }
         if found.is_some_and(|f| f != v) {
