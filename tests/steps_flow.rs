@@ -182,7 +182,7 @@ fn launch(scope: &str, token_extra: &str) -> Launched {
     assert_eq!(state_answer, format!("\"{state}\""));
     let exchange = ok(&steps::code_exchange(
         &query,
-        Some(record.clone()),
+        Some(&record),
         false,
         NOW + 2000.0,
     ));

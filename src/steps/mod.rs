@@ -178,10 +178,6 @@ impl Args {
         self.value(i).as_str()
     }
 
-    pub(super) fn opt_string(&self, i: usize) -> Option<String> {
-        self.opt_str(i).map(String::from)
-    }
-
     pub(super) fn num(&self, i: usize) -> f64 {
         self.value(i).as_f64().unwrap_or(0.0)
     }
@@ -214,11 +210,11 @@ pub fn step(name: &str, args: &str, bytes: &[u8]) -> String {
         }
         "record_is_live" => answer(Ok(bool_json(record_is_live(a.str(0), a.num(1))))),
         "callback_state" => callback_state(a.str(0)),
-        "code_exchange" => code_exchange(a.str(0), a.opt_string(1), a.flag(2), a.num(3)),
+        "code_exchange" => code_exchange(a.str(0), a.opt_str(1), a.flag(2), a.num(3)),
         "clean_url" => answer(Ok(json_str(&clean_url(a.str(0))))),
         "ready_options" => ready_options(a.str(0)),
         "signature_check" => signature_check(a.status(0), a.str(1), a.str(2)),
-        "jwks_key" => jwks_key(a.status(0), a.str(1), a.str(2), a.opt_string(3)),
+        "jwks_key" => jwks_key(a.status(0), a.str(1), a.str(2), a.opt_str(3)),
         "error_codes" => answer(Ok(error_codes())),
         _ => answer(Err(invalid("step"))),
     }
