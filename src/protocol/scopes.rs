@@ -27,11 +27,11 @@ pub fn scope_tokens(scope: &str) -> Result<Vec<&str>> {
         if token.is_empty() {
             continue;
         }
-        if !token
-            .bytes()
-            .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e))
-        {
-            return Err(invalid());
+        // A plain loop, not `bytes().all`: that brought its own `Copied::try_fold`.
+        for b in token.bytes() {
+            if !matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e) {
+                return Err(invalid());
+            }
         }
         tokens.push(token);
     }
