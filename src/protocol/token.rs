@@ -249,15 +249,17 @@ fn read_token_response(status: u16, body: &str, refresh: bool) -> Result<TokenRe
     let Some(obj @ Json::Object(_)) = json else {
         return Err(invalid("body"));
     };
-    if obj.get("access_token").is_none() && obj.get("error").and_then(Json::as_str).is_some() {
-        return Err(error_response(status, Some(&obj)));
-    }
     // Every member is checked, borrowed, before any is copied out: an early return then
     // has nothing to drop (the drop ladders of a member-by-member build were much of
     // this function's wasm).
     let mut warnings = Vec::new();
-    let access_token = match obj.get("access_token").and_then(Json::as_str) {
-        Some(t) if !t.is_empty() => t,
+    // One lookup of `access_token` for both rules: a body without one that carries an
+    // OAuth `error` is that error.
+    let access_token = match obj.get("access_token") {
+        Some(Json::String(t)) if !t.is_empty() => t,
+        None if obj.get("error").and_then(Json::as_str).is_some() => {
+            return Err(error_response(status, Some(&obj)))
+        }
         _ => return Err(invalid("access_token")),
     };
     let token_type = match obj.get("token_type").and_then(Json::as_str) {
