@@ -271,8 +271,20 @@ impl<'a> Query<'a> {
         }
     }
 
-    fn contains(self, p: &str, v: &str) -> bool {
-        self.pairs().any(|(a, b)| a == p && b == v)
+    /// Whether every pair of `self` is one of `other`. One out-of-line function for both
+    /// halves of [`Query::eq`], in plain loops: 15 B gz less than a `contains` per pair
+    /// (as an `all` over `any`, it was 13 B gz more).
+    #[inline(never)]
+    fn within(self, other: Query) -> bool {
+        'pairs: for pair in self.pairs() {
+            for theirs in other.pairs() {
+                if theirs == pair {
+                    continue 'pairs;
+                }
+            }
+            return false;
+        }
+        true
     }
 }
 
@@ -302,8 +314,7 @@ impl<'a> Iterator for QueryPairs<'a> {
 /// standard library's sort routines (kilobytes of wasm) for lists of a few pairs.
 impl PartialEq for Query<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.pairs().all(|(p, v)| other.contains(p, v))
-            && other.pairs().all(|(p, v)| self.contains(p, v))
+        self.within(*other) && other.within(*self)
     }
 }
 
