@@ -206,13 +206,13 @@ impl Scope {
     }
 
     /// This scope, borrowed, in the form [`covers`] compares.
-    fn token(&self) -> Token<'_> {
+    fn token(&self) -> Token<'_, QueryList<'_>> {
         match self {
             Scope::Resource(r) => Token::Resource(ResourceToken {
                 context: r.context,
                 resource_type: &r.resource_type,
                 perms: r.perms,
-                query: r.query.as_deref().map(Query::Pairs),
+                query: r.query.as_deref().map(QueryList),
                 v1: r.v1,
             }),
             Scope::Launch { resource, role } => Token::Launch {
@@ -232,9 +232,14 @@ impl Scope {
 /// `Token` out). Why two forms: the checks a launch runs on scope strings (the refresh
 /// scope, the scope report, the launch context) need no owned scopes, and building,
 /// copying and dropping those was 0.3 KB gz of wasm.
+///
+/// `Q` is the form of a granular query: [`QueryText`] for a token read from a string,
+/// [`QueryList`] for an owned [`Scope`]. A type parameter, not an enum of the two: the
+/// launch compares only tokens read from strings, so the wasm then holds no code for
+/// owned queries (an enum kept both forms in every comparison: 112 B gz more).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Token<'a> {
-    Resource(ResourceToken<'a>),
+enum Token<'a, Q = QueryText<'a>> {
+    Resource(ResourceToken<'a, Q>),
     Launch {
         resource: Option<&'a str>,
         role: Option<&'a str>,
@@ -247,35 +252,25 @@ enum Token<'a> {
 
 /// [`ResourceScope`], borrowed.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct ResourceToken<'a> {
+struct ResourceToken<'a, Q = QueryText<'a>> {
     context: ScopeContext,
     resource_type: &'a str,
     perms: Perms,
-    query: Option<Query<'a>>,
+    query: Option<Q>,
     v1: bool,
 }
 
-/// The `param=value` pairs of a granular scope: as written in a token (`p=v(&p=v)*`,
-/// checked by [`Token::parse`]), or those of an owned [`ResourceScope`].
-#[derive(Clone, Copy)]
-enum Query<'a> {
-    Text(&'a str),
-    Pairs(&'a [(String, String)]),
-}
-
-impl<'a> Query<'a> {
-    fn pairs(self) -> QueryPairs<'a> {
-        match self {
-            Query::Text(q) => QueryPairs::Text(text::split(q, b'&')),
-            Query::Pairs(pairs) => QueryPairs::Owned(pairs.iter()),
-        }
-    }
+/// The `param=value` pairs of a granular scope, in one of its two forms. An iterator
+/// rather than a `dyn FnMut` visitor: the `dyn` calls were the wasm's only indirect
+/// calls, and without them the function table goes too (34 B gz less, measured).
+trait Query<'a>: Copy {
+    fn pairs(self) -> impl Iterator<Item = (&'a str, &'a str)>;
 
     /// Whether every pair of `self` is one of `other`. One out-of-line function for both
-    /// halves of [`Query::eq`], in plain loops: 15 B gz less than a `contains` per pair
+    /// halves of [`same_pairs`], in plain loops: 15 B gz less than a `contains` per pair
     /// (as an `all` over `any`, it was 13 B gz more).
     #[inline(never)]
-    fn within(self, other: Query) -> bool {
+    fn within(self, other: Self) -> bool {
         'pairs: for pair in self.pairs() {
             for theirs in other.pairs() {
                 if theirs == pair {
@@ -288,37 +283,47 @@ impl<'a> Query<'a> {
     }
 }
 
-/// The pairs of a [`Query`]. An iterator rather than a `dyn FnMut` visitor: the `dyn`
-/// calls were the wasm's only indirect calls, and without them the function table goes
-/// too (34 B gz less, measured).
-enum QueryPairs<'a> {
-    Text(text::Split<'a>),
-    Owned(core::slice::Iter<'a, (String, String)>),
-}
-
-impl<'a> Iterator for QueryPairs<'a> {
-    type Item = (&'a str, &'a str);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            QueryPairs::Text(parts) => {
-                let part = parts.next()?;
-                Some(text::split_once(part, b'=').unwrap_or((part, "")))
-            }
-            QueryPairs::Owned(pairs) => pairs.next().map(|(p, v)| (p.as_str(), v.as_str())),
-        }
-    }
-}
-
 /// Equal as sets: mutual inclusion rather than sort-and-compare, which would link the
 /// standard library's sort routines (kilobytes of wasm) for lists of a few pairs.
-impl PartialEq for Query<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.within(*other) && other.within(*self)
+fn same_pairs<'a, Q: Query<'a>>(a: Q, b: Q) -> bool {
+    a.within(b) && b.within(a)
+}
+
+/// The pairs as written in a token: `p=v(&p=v)*`, checked by [`Token::parse`].
+#[derive(Clone, Copy)]
+struct QueryText<'a>(&'a str);
+
+impl<'a> Query<'a> for QueryText<'a> {
+    fn pairs(self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        text::split(self.0, b'&').map(|part| text::split_once(part, b'=').unwrap_or((part, "")))
     }
 }
 
-impl Eq for Query<'_> {}
+impl PartialEq for QueryText<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        same_pairs(*self, *other)
+    }
+}
+
+impl Eq for QueryText<'_> {}
+
+/// The pairs of an owned [`ResourceScope`].
+#[derive(Clone, Copy)]
+struct QueryList<'a>(&'a [(String, String)]);
+
+impl<'a> Query<'a> for QueryList<'a> {
+    fn pairs(self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.0.iter().map(|(p, v)| (p.as_str(), v.as_str()))
+    }
+}
+
+impl PartialEq for QueryList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        same_pairs(*self, *other)
+    }
+}
+
+impl Eq for QueryList<'_> {}
 
 impl<'a> Token<'a> {
     /// Classifies one token (see [`Scope::parse`]).
@@ -431,7 +436,7 @@ fn parse_resource(token: &str) -> Option<ResourceToken<'_>> {
                     return None;
                 }
             }
-            Some(Query::Text(q))
+            Some(QueryText(q))
         }
     };
     Some(ResourceToken {
@@ -534,11 +539,11 @@ pub(crate) fn launch_types(scope: &str) -> impl Iterator<Item = (&str, Option<&s
 /// so `rs` + `cud` cover `cruds`, and a granted query scope never covers an
 /// unconstrained request. Every other kind is covered by an equal token (step 5).
 pub fn covers(granted: &[Scope], requested: &Scope) -> bool {
-    let granted: Vec<Token> = granted.iter().map(Scope::token).collect();
+    let granted: Vec<Token<QueryList>> = granted.iter().map(Scope::token).collect();
     covers_token(&granted, requested.token())
 }
 
-fn covers_token(granted: &[Token], requested: Token) -> bool {
+fn covers_token<'a, Q: Query<'a> + Eq>(granted: &[Token<'a, Q>], requested: Token<'a, Q>) -> bool {
     let Token::Resource(req) = requested else {
         return granted.contains(&requested);
     };
@@ -550,9 +555,9 @@ fn covers_token(granted: &[Token], requested: Token) -> bool {
 }
 
 /// The letter rule of [`covers`]: whether the `granted` resource scopes cover `req`.
-fn covers_resource<'a>(
-    granted: impl Iterator<Item = ResourceToken<'a>> + Clone,
-    req: ResourceToken,
+fn covers_resource<'a, Q: Query<'a> + Eq>(
+    granted: impl Iterator<Item = ResourceToken<'a, Q>> + Clone,
+    req: ResourceToken<'a, Q>,
 ) -> bool {
     // Each letter of the request (a loop over the bits: `Perms::letters` is an
     // iterator adapter chain, compiled anew for this one use).
