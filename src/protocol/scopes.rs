@@ -633,11 +633,14 @@ pub fn compare(requested: &str, granted: &str) -> ScopeReport {
 pub fn check_refresh_scope(requested: &str, granted: &str) -> Result<()> {
     // On the strings, only resource scopes parsed: any other token is covered by an
     // equal token (two tokens classify alike exactly when they are equal), so the
-    // launch never links the classification of the other kinds.
+    // launch never links the classification of the other kinds. An equal token is
+    // looked for first, whatever the kind: it covers a resource scope too (an equal
+    // scope grants every letter, with the same query), and one path for both kinds is
+    // 11 B gz less than a match on the kind.
     let resources = text::split(granted, b' ').filter_map(parse_resource);
-    let covered = |token: &&str| match parse_resource(token) {
-        Some(req) => covers_resource(resources.clone(), req),
-        None => text::split(granted, b' ').any(|g| g == *token),
+    let covered = |token: &&str| {
+        text::split(granted, b' ').any(|g| g == *token)
+            || parse_resource(token).is_some_and(|req| covers_resource(resources.clone(), req))
     };
     if scope_tokens(requested)?.iter().all(covered) {
         Ok(())
