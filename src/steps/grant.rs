@@ -5,7 +5,7 @@ use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::context::FhirContextItem;
 use crate::protocol::id_token::{self, IdTokenClaims};
-use crate::protocol::text::{concat, push_u64};
+use crate::protocol::text::concat;
 use crate::protocol::token::{self, TokenResponse};
 use crate::protocol::{fhir, scopes, url, Error, ErrorCode, Result};
 use crate::session::{self, EndReason, RefreshTicket, Session, SessionEvent, SessionOptions};
@@ -192,19 +192,14 @@ impl Grant {
         if ended {
             self.live = None;
         }
-        let wake = match step.next_wake_ms {
-            Some(at) if self.live.is_some() => {
-                let mut s = String::new();
-                push_u64(&mut s, at);
-                s
-            }
-            _ => String::from("null"),
-        };
-        Obj::new()
-            .raw("events", &events)
-            .raw("wake", &wake)
-            .bool("refresh", step.start_refresh)
-            .end()
+        let mut obj = Obj::new();
+        obj.raw("events", &events);
+        match step.next_wake_ms {
+            Some(at) if self.live.is_some() => obj.num("wake", at),
+            _ => obj.raw("wake", "null"),
+        }
+        .bool("refresh", step.start_refresh)
+        .end()
     }
 
     fn live(&self) -> Result<&Live> {
