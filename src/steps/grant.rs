@@ -180,23 +180,25 @@ impl Grant {
     /// next [`Grant::tick`] (`null`: none), and `refresh`: start the automatic refresh.
     fn step_json(&mut self, step: session::Step) -> String {
         let mut events = String::from("[");
-        let mut ended = false;
         for event in &step.events {
-            ended |= matches!(event, SessionEvent::Ended { .. });
             if events.len() > 1 {
                 events.push(',');
             }
             events.push_str(&event_json(event));
         }
         events.push(']');
-        if ended {
+        // Every step of the session comes here, so an ended session has given its
+        // `ended` event in this step or an earlier one; asking it, not scanning the
+        // events, saved 20 B gz.
+        if self.session.is_ended() {
             self.live = None;
         }
         let mut obj = Obj::new();
         obj.raw("events", &events);
+        // An ended session has no wake (see `Session::next_wake_ms`).
         match step.next_wake_ms {
-            Some(at) if self.live.is_some() => obj.num("wake", at),
-            _ => obj.raw("wake", "null"),
+            Some(at) => obj.num("wake", at),
+            None => obj.raw("wake", "null"),
         }
         .bool("refresh", step.start_refresh)
         .end()
