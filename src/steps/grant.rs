@@ -395,21 +395,20 @@ impl Grant {
     }
 
     fn refresh_request_json(&self, scope: Option<&str>) -> Result<String> {
-        self.live().and_then(|live| {
-            let t = &live.tokens;
-            let refresh_token = t
-                .refresh_token
-                .as_deref()
-                .ok_or_else(|| Error::new(ErrorCode::NoRefreshToken))?;
-            if let (Some(asked), Some(granted)) = (scope, t.scope.as_deref()) {
-                scopes::check_refresh_scope(asked, granted)?;
-            }
-            let body = token::refresh_body(refresh_token, &live.record.client_id, scope);
-            Ok(Obj::new()
-                .str("url", &live.record.token_endpoint)
-                .str("body", &body)
-                .end())
-        })
+        let live = self.live()?;
+        let t = &live.tokens;
+        let refresh_token = t
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| Error::new(ErrorCode::NoRefreshToken))?;
+        if let (Some(asked), Some(granted)) = (scope, t.scope.as_deref()) {
+            scopes::check_refresh_scope(asked, granted)?;
+        }
+        let body = token::refresh_body(refresh_token, &live.record.client_id, scope);
+        Ok(Obj::new()
+            .str("url", &live.record.token_endpoint)
+            .str("body", &body)
+            .end())
     }
 
     /// The refresh answer: on success the new tokens replace the old at once (a
@@ -446,17 +445,15 @@ impl Grant {
     }
 
     fn fhir_target(&self, path_or_url: &str) -> Result<String> {
-        self.live().and_then(|live| {
-            let server = &live.record.fhir_base;
-            let base = concat(&[url::strip_trailing_slash(server), "/"]);
-            let target = url::resolve(path_or_url, &base).map_err(|_| invalid("pathOrUrl"))?;
-            let bearer =
-                url::is_under(&target, server).then_some(live.tokens.access_token.as_str());
-            Ok(Obj::new()
-                .str("url", &target)
-                .opt_str("bearer", bearer)
-                .end())
-        })
+        let live = self.live()?;
+        let server = &live.record.fhir_base;
+        let base = concat(&[url::strip_trailing_slash(server), "/"]);
+        let target = url::resolve(path_or_url, &base).map_err(|_| invalid("pathOrUrl"))?;
+        let bearer = url::is_under(&target, server).then_some(live.tokens.access_token.as_str());
+        Ok(Obj::new()
+            .str("url", &target)
+            .opt_str("bearer", bearer)
+            .end())
     }
 
     /// What a FHIR answer means (spec #58): `"done"` for 2xx; `"retry"` for a 401 on a
