@@ -224,12 +224,12 @@ impl Grant {
                 .opt_string("smartStyleUrl", &c.smart_style_url)
                 .opt_string("intent", &c.intent)
                 .opt_string("tenant", &c.tenant)
-                .opt_string("idToken", &t.id_token)
-                .opt_str(
-                    "fhirUser",
-                    live.id_token.as_ref().and_then(|t| t.fhir_user.as_deref()),
-                )
-                .bool("hasRefreshToken", t.refresh_token.is_some());
+                .opt_string("idToken", &t.id_token);
+            // An `if let`, not an `and_then` closure into `opt_str` (11 B gz).
+            if let Some(checked) = &live.id_token {
+                obj.opt_string("fhirUser", &checked.fhir_user);
+            }
+            obj.bool("hasRefreshToken", t.refresh_token.is_some());
             if let Some(banner) = c.need_patient_banner {
                 obj.bool("needPatientBanner", banner);
             }
