@@ -241,10 +241,13 @@ impl Grant {
     }
 
     fn scope(&self) -> &str {
-        self.live
-            .as_ref()
-            .and_then(|l| l.tokens.scope.as_deref())
-            .unwrap_or(&self.requested_scope)
+        // `if let`s, not an `and_then` closure and `unwrap_or` (9 B gz).
+        if let Some(live) = &self.live {
+            if let Some(scope) = &live.tokens.scope {
+                return scope;
+            }
+        }
+        &self.requested_scope
     }
 
     fn accept_launch(
