@@ -298,8 +298,11 @@ impl Grant {
             Some(jwt) => read_id_token(jwt, &live.record, None, now_ms)?,
             None => None,
         };
-        if let (Some(original), Some(checked)) = (&live.id_token, &claims) {
-            id_token::check_refreshed_id_token(&original.claims, &checked.claims)?;
+        // Nested `if let`s, not one on a tuple of both (9 B gz).
+        if let Some(checked) = &claims {
+            if let Some(original) = &live.id_token {
+                id_token::check_refreshed_id_token(&original.claims, &checked.claims)?;
+            }
         }
         let context = fhir_context_json(&fresh.context.fhir_context);
         let expires_at_ms = token::expires_at_ms(fresh.expires_in, now_ms);
