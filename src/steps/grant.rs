@@ -405,8 +405,11 @@ impl Grant {
             .refresh_token
             .as_deref()
             .ok_or_else(|| Error::new(ErrorCode::NoRefreshToken))?;
-        if let (Some(asked), Some(granted)) = (scope, t.scope.as_deref()) {
-            scopes::check_refresh_scope(asked, granted)?;
+        // Nested `if let`s, not one on a tuple of both (9 B gz).
+        if let Some(asked) = scope {
+            if let Some(granted) = &t.scope {
+                scopes::check_refresh_scope(asked, granted)?;
+            }
         }
         let body = token::refresh_body(refresh_token, &live.record.client_id, scope);
         Ok(Obj::new()
