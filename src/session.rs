@@ -498,8 +498,10 @@ impl Session {
         if self.ended.is_some() {
             return false;
         }
+        // Asked once for both uses below (10 B gz).
+        let expired = self.is_expired(now_ms);
         if let Some((exp, at)) = self.expiry {
-            if now_ms >= exp {
+            if expired {
                 if !self.expired_fired {
                     self.expired_fired = true;
                     // Never `expiring` after `expired` for the same token.
@@ -521,7 +523,7 @@ impl Session {
         let Some(auto) = self.pending_auto else {
             return false;
         };
-        if auto.retry && self.is_expired(now_ms) {
+        if auto.retry && expired {
             // A retry never starts after expiry.
             self.pending_auto = None;
             return false;
