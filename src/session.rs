@@ -397,10 +397,13 @@ impl Session {
         if self.ended.is_some() || !self.has_refresh_token {
             return false;
         }
-        if self.in_flight || self.is_expired(now_ms) {
-            return true;
-        }
-        self.options.auto_refresh && !self.failed && self.expiry.is_some_and(|(_, at)| now_ms >= at)
+        // The expiry read once, not through `is_expired` and an `is_some_and` (10 B gz).
+        let Some((exp, at)) = self.expiry else {
+            return self.in_flight;
+        };
+        self.in_flight
+            || now_ms >= exp
+            || (self.options.auto_refresh && !self.failed && now_ms >= at)
     }
 
     /// When [`Session::tick`] should next be called; `None`: never (unknown expiry,
