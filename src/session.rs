@@ -470,21 +470,22 @@ impl Session {
 
     fn new_generation(&mut self, expires_at_ms: Option<u64>, now_ms: u64) {
         self.generation += 1;
-        self.expiry = expires_at_ms.map(|exp| {
+        self.expiry = None;
+        self.expiring_fired = false;
+        self.expired_fired = false;
+        self.failed = false;
+        self.retry_used = false;
+        self.pending_auto = None;
+        // One `if let`, not a `map` closure and a second `if let` (4 B gz).
+        if let Some(exp) = expires_at_ms {
             let lifetime = exp.saturating_sub(now_ms);
             let lead = if lifetime < self.options.expiring_lead_ms.saturating_mul(2) {
                 lifetime / 2
             } else {
                 self.options.expiring_lead_ms
             };
-            (exp, exp - lead)
-        });
-        self.expiring_fired = false;
-        self.expired_fired = false;
-        self.failed = false;
-        self.retry_used = false;
-        self.pending_auto = None;
-        if let Some((exp, at)) = self.expiry {
+            let at = exp - lead;
+            self.expiry = Some((exp, at));
             // A token that arrives already expired is not refreshed automatically.
             if self.options.auto_refresh && self.has_refresh_token && now_ms < exp {
                 let at_ms = at.max(now_ms.saturating_add(MIN_AUTO_REFRESH_GAP_MS));
