@@ -397,10 +397,13 @@ impl Session {
         if self.ended.is_some() || !self.has_refresh_token {
             return false;
         }
-        if self.in_flight || self.is_expired(now_ms) {
-            return true;
-        }
-        self.options.auto_refresh && !self.failed && self.expiry.is_some_and(|(_, at)| now_ms >= at)
+        // The expiry read once, not through `is_expired` and an `is_some_and` (10 B gz).
+        let Some((exp, at)) = self.expiry else {
+            return self.in_flight;
+        };
+        self.in_flight
+            || now_ms >= exp
+            || (self.options.auto_refresh && !self.failed && now_ms >= at)
     }
 
     /// When [`Session::tick`] should next be called; `None`: never (unknown expiry,
@@ -467,21 +470,22 @@ impl Session {
 
     fn new_generation(&mut self, expires_at_ms: Option<u64>, now_ms: u64) {
         self.generation += 1;
-        self.expiry = expires_at_ms.map(|exp| {
+        self.expiry = None;
+        self.expiring_fired = false;
+        self.expired_fired = false;
+        self.failed = false;
+        self.retry_used = false;
+        self.pending_auto = None;
+        // One `if let`, not a `map` closure and a second `if let` (4 B gz).
+        if let Some(exp) = expires_at_ms {
             let lifetime = exp.saturating_sub(now_ms);
             let lead = if lifetime < self.options.expiring_lead_ms.saturating_mul(2) {
                 lifetime / 2
             } else {
                 self.options.expiring_lead_ms
             };
-            (exp, exp - lead)
-        });
-        self.expiring_fired = false;
-        self.expired_fired = false;
-        self.failed = false;
-        self.retry_used = false;
-        self.pending_auto = None;
-        if let Some((exp, at)) = self.expiry {
+            let at = exp - lead;
+            self.expiry = Some((exp, at));
             // A token that arrives already expired is not refreshed automatically.
             if self.options.auto_refresh && self.has_refresh_token && now_ms < exp {
                 let at_ms = at.max(now_ms.saturating_add(MIN_AUTO_REFRESH_GAP_MS));
@@ -498,8 +502,10 @@ impl Session {
         if self.ended.is_some() {
             return false;
         }
+        // Asked once for both uses below (10 B gz).
+        let expired = self.is_expired(now_ms);
         if let Some((exp, at)) = self.expiry {
-            if now_ms >= exp {
+            if expired {
                 if !self.expired_fired {
                     self.expired_fired = true;
                     // Never `expiring` after `expired` for the same token.
@@ -521,7 +527,7 @@ impl Session {
         let Some(auto) = self.pending_auto else {
             return false;
         };
-        if auto.retry && self.is_expired(now_ms) {
+        if auto.retry && expired {
             // A retry never starts after expiry.
             self.pending_auto = None;
             return false;
