@@ -1,5 +1,5 @@
 // The JS API of smart-launch (README "Using it"; types in pkg-template/smart_launch.d.ts).
-import { optionsText, step } from "./core.js";
+import { compileGrant, optionsText, step } from "./core.js";
 import { LAUNCH, SmartClient } from "./client.js";
 import { begin, cleanAddressBar, plan, prepare, verifySignature } from "./launch.js";
 import * as location from "../browser/location.js";
@@ -36,6 +36,7 @@ function readyOptions(options) {
 /** The token response of a code exchange `begin` sent (spec #44-#55), as a client;
  *  with verifyIdToken, only once the id_token's signature checks out (spec #68). */
 async function finish(exchange, { options, listener }) {
+  compileGrant();
   const answer = await exchange.request.answer;
   if (options.verifyIdToken) await verifySignature(answer, exchange.record, options.timeoutMs);
   return new SmartClient(LAUNCH, answer, exchange, options, listener);
