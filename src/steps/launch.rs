@@ -91,8 +91,7 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
     let redirect_origin = url::Url::parse(&redirect_uri)
         .map_err(|_| invalid("redirectUri"))?
         .origin();
-    let discovery_url = discovery::discovery_url(fhir_base)?;
-    let metadata_url = discovery::capability_statement_url(fhir_base)?;
+    let request_base = discovery::request_base(fhir_base)?;
 
     Ok(Obj::new()
         .str("fhirBase", fhir_base)
@@ -102,8 +101,14 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
         .str("redirectUri", &redirect_uri)
         .str("redirectOrigin", &redirect_origin)
         .str("aud", text_of(&opts, "aud").unwrap_or(fhir_base))
-        .str("discoveryUrl", &discovery_url)
-        .str("metadataUrl", &metadata_url)
+        .str(
+            "discoveryUrl",
+            &text::concat(&[request_base, discovery::WELL_KNOWN_PATH]),
+        )
+        .str(
+            "metadataUrl",
+            &text::concat(&[request_base, discovery::METADATA_PATH]),
+        )
         .str("target", target)
         .num("width", number_of(&opts, "width", POPUP_SIZE.0))
         .num("height", number_of(&opts, "height", POPUP_SIZE.1))
