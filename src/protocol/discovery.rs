@@ -279,10 +279,13 @@ fn read_endpoints(
         let Some(value) = source.value(e)? else {
             continue;
         };
-        let url = match (endpoint(value, field, fhir_base, opts), shown) {
-            (Ok(url), _) => url,
-            (Err(err), None) => return Err(err),
-            (Err(_), Some(w)) => {
+        // Nested, not a match on the (result, warning) pair: 38 B gz.
+        let url = match endpoint(value, field, fhir_base, opts) {
+            Ok(url) => url,
+            Err(err) => {
+                let Some(w) = shown else {
+                    return Err(err);
+                };
                 push_warning(&mut config.warnings, w);
                 continue;
             }
