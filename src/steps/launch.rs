@@ -155,11 +155,9 @@ pub fn discover(
     let opts = DiscoveryOptions {
         allow_insecure_localhost,
     };
-    let config = if capability_statement {
-        discovery::process_capability_statement(status, body, fhir_base, &opts)
-    } else {
-        discovery::process_discovery_response(status, body, fhir_base, &opts)
-    };
+    // The answer has no warnings (the JS side reports none), so none are gathered.
+    let config =
+        discovery::process_without_warnings(capability_statement, status, body, fhir_base, &opts);
     answer(config.map(|c| config_json(&c)))
 }
 
