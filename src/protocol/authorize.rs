@@ -23,7 +23,7 @@ use core::fmt;
 use super::error::{Error, ErrorCode, Result};
 use super::pkce::{is_s256_challenge, CODE_CHALLENGE_METHOD};
 use super::scopes::scope_tokens;
-use super::url::{append_query, is_https_or_local, parse_query, Url};
+use super::url::{append_query, is_https_or_local, parse_query, parse_url};
 
 /// Reads `iss` and `launch` from the EHR launch URL's query (with or without the leading
 /// `?`) (spec #11, #13; AL step 2).
@@ -134,7 +134,9 @@ fn check_url(
     allow_insecure_localhost: bool,
     query_ok: bool,
 ) -> Result<()> {
-    let parsed = Url::parse(url).map_err(|_| invalid(field))?;
+    // `parse_url`, not `Url::parse`, whose error was built only to be replaced (with the
+    // plan's redirect origin, 47 B gz).
+    let parsed = parse_url(url).ok_or_else(|| invalid(field))?;
     if parsed.fragment.is_some() {
         return Err(invalid(field));
     }
