@@ -28,6 +28,9 @@ use crate::prelude::*;
 /// Where the SMART configuration lives, relative to the FHIR base.
 pub const WELL_KNOWN_PATH: &str = "/.well-known/smart-configuration";
 
+/// Where the legacy CapabilityStatement lives, relative to the FHIR base (spec #10).
+pub const METADATA_PATH: &str = "/metadata";
+
 /// The `url` of the SMART v1 CapabilityStatement security extension (§1.5).
 pub const OAUTH_URIS_EXTENSION: &str =
     "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
@@ -129,12 +132,16 @@ fn parse_base(fhir_base: &str) -> Result<Url> {
         .ok_or_else(|| Error::at(ErrorCode::InvalidOptions, "iss"))
 }
 
-fn base_url(fhir_base: &str, suffix: &str) -> Result<String> {
+/// The FHIR base without its trailing `/`, checked as [`discovery_url`] checks it: what
+/// both request URLs start with. The launch plan checks the base once for both (a check
+/// in each URL's builder cost 37 B gz).
+pub fn request_base(fhir_base: &str) -> Result<&str> {
     parse_base(fhir_base)?;
-    Ok(super::text::concat(&[
-        strip_trailing_slash(fhir_base),
-        suffix,
-    ]))
+    Ok(strip_trailing_slash(fhir_base))
+}
+
+fn base_url(fhir_base: &str, suffix: &str) -> Result<String> {
+    Ok(super::text::concat(&[request_base(fhir_base)?, suffix]))
 }
 
 /// The discovery URL: the FHIR base without trailing `/`, plus
@@ -149,7 +156,7 @@ pub fn discovery_url(fhir_base: &str) -> Result<String> {
 
 /// Legacy (spec #10): the CapabilityStatement URL, `[base]/metadata`.
 pub fn capability_statement_url(fhir_base: &str) -> Result<String> {
-    base_url(fhir_base, "/metadata")
+    base_url(fhir_base, METADATA_PATH)
 }
 
 fn invalid(field: &'static str) -> Error {
@@ -157,6 +164,7 @@ fn invalid(field: &'static str) -> Error {
 }
 
 /// Resolves an endpoint against the FHIR base and applies the TLS rule (spec #5, #6).
+#[inline(always)] // see `process`
 fn endpoint(
     value: &str,
     field: &'static str,
@@ -179,8 +187,8 @@ fn opt_str<'a>(doc: &'a Json, field: &'static str) -> Result<Option<&'a str>> {
 }
 
 /// A member that must be an array when present: its string items. Other items are
-/// skipped (a harmless deviation) and reported in `warnings`.
-fn opt_strings(
+/// skipped (a harmless deviation) and reported in `warnings` (with `WARN`).
+fn opt_strings<const WARN: bool>(
     doc: &Json,
     field: &'static str,
     warnings: &mut Vec<Warning>,
@@ -193,7 +201,7 @@ fn opt_strings(
             // Fewer strings than items: some were not strings (a second loop over the
             // items, `all(is_string)`, cost 11 bytes of wasm gzip).
             if kept.len() != items.len() {
-                push_warning(warnings, Warning::NonStringItems);
+                push_warning::<WARN>(warnings, Warning::NonStringItems);
             }
             Ok(Some(kept))
         }
@@ -253,6 +261,7 @@ impl<'a> Source<'a> {
 
     /// Fails unless the required endpoints are present (`discovery_invalid` naming
     /// the first missing).
+    #[inline(always)] // see `process`
     fn require(&self) -> Result<()> {
         for e in &ENDPOINTS[..2] {
             self.value(e)?.ok_or_else(|| invalid(e.0))?;
@@ -262,7 +271,7 @@ impl<'a> Source<'a> {
 }
 
 /// Resolves and checks every endpoint of `source` into `config` (see [`ENDPOINTS`]).
-fn read_endpoints(
+fn read_endpoints<const WARN: bool>(
     config: &mut SmartConfiguration,
     source: &Source,
     fhir_base: &str,
@@ -272,11 +281,14 @@ fn read_endpoints(
         let Some(value) = source.value(e)? else {
             continue;
         };
-        let url = match (endpoint(value, field, fhir_base, opts), shown) {
-            (Ok(url), _) => url,
-            (Err(err), None) => return Err(err),
-            (Err(_), Some(w)) => {
-                push_warning(&mut config.warnings, w);
+        // Nested, not a match on the (result, warning) pair: 38 B gz.
+        let url = match endpoint(value, field, fhir_base, opts) {
+            Ok(url) => url,
+            Err(err) => {
+                let Some(w) = shown else {
+                    return Err(err);
+                };
+                push_warning::<WARN>(&mut config.warnings, w);
                 continue;
             }
         };
@@ -321,9 +333,10 @@ fn empty_config(legacy: bool) -> SmartConfiguration {
     }
 }
 
-fn push_warning(warnings: &mut Vec<Warning>, w: Warning) {
+/// Adds `w` once, with `WARN`: see [`process_without_warnings`].
+fn push_warning<const WARN: bool>(warnings: &mut Vec<Warning>, w: Warning) {
     // `iter().all`, not `contains`, which linked its own `SliceContains` copy: 16 B gz.
-    if warnings.iter().all(|&seen| seen != w) {
+    if WARN && warnings.iter().all(|&seen| seen != w) {
         warnings.push(w);
     }
 }
@@ -338,6 +351,7 @@ fn check_status(status: u16) -> Result<()> {
 
 /// The common first steps of both discovery answers: a usable FHIR base, a 2xx
 /// status, a JSON object body.
+#[inline(always)] // see `process`
 fn read_document(
     status: u16,
     body: &str,
@@ -379,14 +393,18 @@ pub fn process_discovery_response(
     fhir_base: &str,
     opts: &DiscoveryOptions,
 ) -> Result<SmartConfiguration> {
-    process(false, status, body, fhir_base, opts)
+    process::<true>(false, status, body, fhir_base, opts)
 }
 
 /// Both routes: [`process_discovery_response`] and, with `legacy`,
 /// [`process_capability_statement`]. One body for the steps they share (the document,
 /// the empty configuration, the endpoints, the error return): 57 bytes of wasm gzip
-/// less than a copy of each in both.
-fn process(
+/// less than a copy of each in both. Without `WARN`, no warning is gathered
+/// ([`process_without_warnings`]).
+///
+/// Its one-caller helpers are `#[inline(always)]`: generic over `WARN`, it left them
+/// out of line, and that cost more than the warnings saved (81 B gz).
+fn process<const WARN: bool>(
     legacy: bool,
     status: u16,
     body: &str,
@@ -402,26 +420,41 @@ fn process(
     };
     source.require()?;
     if legacy {
-        config.warnings.push(Warning::LegacyPkceUnadvertised);
+        push_warning::<WARN>(&mut config.warnings, Warning::LegacyPkceUnadvertised);
     } else {
-        config.capabilities = opt_strings(&doc, "capabilities", &mut config.warnings)?
+        config.capabilities = opt_strings::<WARN>(&doc, "capabilities", &mut config.warnings)?
             .ok_or_else(|| invalid("capabilities"))?;
     }
-    read_endpoints(&mut config, &source, fhir_base, opts)?;
+    read_endpoints::<WARN>(&mut config, &source, fhir_base, opts)?;
     if !legacy {
-        read_members(&mut config, &doc)?;
+        read_members::<WARN>(&mut config, &doc)?;
     }
     Ok(config)
 }
 
+/// [`process_discovery_response`], or with `legacy` [`process_capability_statement`],
+/// without the warnings: the same checks and errors, the same configuration but an
+/// empty [`SmartConfiguration::warnings`]. For the launch step, which does not report
+/// them: the wasm then has no code for them (88 B gz).
+pub fn process_without_warnings(
+    legacy: bool,
+    status: u16,
+    body: &str,
+    fhir_base: &str,
+    opts: &DiscoveryOptions,
+) -> Result<SmartConfiguration> {
+    process::<false>(legacy, status, body, fhir_base, opts)
+}
+
 /// The members of a discovery document after its endpoints, with their checks, into
 /// `config`.
-fn read_members(config: &mut SmartConfiguration, doc: &Json) -> Result<()> {
+#[inline(always)] // see `process`
+fn read_members<const WARN: bool>(config: &mut SmartConfiguration, doc: &Json) -> Result<()> {
     let warnings = &mut config.warnings;
     config.issuer = opt_str(doc, "issuer")?.map(str::to_string);
 
     config.code_challenge_methods_supported =
-        opt_strings(doc, "code_challenge_methods_supported", warnings)?.unwrap_or_default();
+        opt_strings::<WARN>(doc, "code_challenge_methods_supported", warnings)?.unwrap_or_default();
     let methods = &config.code_challenge_methods_supported;
     if !has_string(methods, "S256") {
         return Err(Error::at(
@@ -430,10 +463,10 @@ fn read_members(config: &mut SmartConfiguration, doc: &Json) -> Result<()> {
         ));
     }
     if has_string(methods, "plain") {
-        push_warning(warnings, Warning::PlainPkceListed);
+        push_warning::<WARN>(warnings, Warning::PlainPkceListed);
     }
 
-    config.grant_types_supported = opt_strings(doc, "grant_types_supported", warnings)?;
+    config.grant_types_supported = opt_strings::<WARN>(doc, "grant_types_supported", warnings)?;
     match &config.grant_types_supported {
         Some(g) if !has_string(g, "authorization_code") => {
             return Err(Error::at(
@@ -442,21 +475,22 @@ fn read_members(config: &mut SmartConfiguration, doc: &Json) -> Result<()> {
             ));
         }
         Some(_) => {}
-        None => push_warning(warnings, Warning::GrantTypesAbsent),
+        None => push_warning::<WARN>(warnings, Warning::GrantTypesAbsent),
     }
-    config.scopes_supported = opt_strings(doc, "scopes_supported", warnings)?;
-    config.response_types_supported = opt_strings(doc, "response_types_supported", warnings)?;
+    config.scopes_supported = opt_strings::<WARN>(doc, "scopes_supported", warnings)?;
+    config.response_types_supported =
+        opt_strings::<WARN>(doc, "response_types_supported", warnings)?;
     if let Some(r) = &config.response_types_supported {
         if !has_string(r, "code") {
-            push_warning(warnings, Warning::ResponseTypesLackCode);
+            push_warning::<WARN>(warnings, Warning::ResponseTypesLackCode);
         }
     }
 
     if !config.has_capability("client-public") {
-        push_warning(&mut config.warnings, Warning::ClientPublicAbsent);
+        push_warning::<WARN>(&mut config.warnings, Warning::ClientPublicAbsent);
     }
     if config.has_capability("sso-openid-connect") && config.issuer.is_none() {
-        push_warning(&mut config.warnings, Warning::SsoWithoutIssuer);
+        push_warning::<WARN>(&mut config.warnings, Warning::SsoWithoutIssuer);
     }
     Ok(())
 }
@@ -483,11 +517,12 @@ pub fn process_capability_statement(
     fhir_base: &str,
     opts: &DiscoveryOptions,
 ) -> Result<SmartConfiguration> {
-    process(true, status, body, fhir_base, opts)
+    process::<true>(true, status, body, fhir_base, opts)
 }
 
 /// The members of the first `oauth-uris` extension of any `rest[*].security` (none:
 /// empty).
+#[inline(always)] // see `process`
 fn oauth_uris(doc: &Json) -> &[Json] {
     for rest in doc.get("rest").and_then(Json::as_array).unwrap_or_default() {
         let extensions = rest.get("security").and_then(|s| s.get("extension"));
@@ -931,6 +966,51 @@ mod tests {
                 Warning::NonStringItems,
             ]
         );
+    }
+
+    #[test]
+    fn without_warnings_only_the_warnings_differ() {
+        // The launch step's route: the same answer and the same first error.
+        let statement = capability_statement("https://h/authorize", "token")
+            .replace("https://h/manage", "http://h/manage");
+        let cases = [
+            (false, GOOD.to_string()),
+            (false, with("grant_types_supported", None)),
+            (
+                false,
+                with_all(&[
+                    ("management_endpoint", Some(r#""http://h/m""#)),
+                    ("scopes_supported", Some("[1]")),
+                    (
+                        "code_challenge_methods_supported",
+                        Some(r#"["S256","plain"]"#),
+                    ),
+                ]),
+            ),
+            (false, with("code_challenge_methods_supported", Some("[]"))),
+            (false, with("token_endpoint", Some(r#""http://h/t""#))),
+            (true, statement),
+            (true, "{}".to_string()),
+        ];
+        for (legacy, body) in cases {
+            let full = if legacy {
+                process_capability_statement(200, &body, BASE, &OPTS)
+            } else {
+                process_discovery_response(200, &body, BASE, &OPTS)
+            };
+            let quiet = process_without_warnings(legacy, 200, &body, BASE, &OPTS);
+            match (full, quiet) {
+                (Ok(mut full), Ok(quiet)) => {
+                    assert!(quiet.warnings.is_empty(), "{body}");
+                    full.warnings.clear();
+                    assert_eq!(full, quiet, "{body}");
+                }
+                (Err(full), Err(quiet)) => {
+                    assert_eq!((full.code, full.field), (quiet.code, quiet.field), "{body}")
+                }
+                (full, quiet) => panic!("{body}: {full:?} / {quiet:?}"),
+            }
+        }
     }
 
     #[test]
