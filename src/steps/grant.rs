@@ -311,7 +311,7 @@ impl Grant {
         }
         let context = fhir_context_json(&fresh.context.fhir_context);
         let expires_at_ms = token::expires_at_ms(fresh.expires_in, now_ms);
-        token::merge_refresh(&mut live.tokens, fresh);
+        token::merge_refreshed_fields(&mut live.tokens, fresh);
         live.expires_at_ms = expires_at_ms;
         let has_refresh = live.tokens.refresh_token.is_some();
         let step = self
