@@ -5,6 +5,7 @@ use crate::prelude::*;
 use crate::protocol::callback::TransactionRecord;
 use crate::protocol::context::FhirContextItem;
 use crate::protocol::id_token::{self, IdTokenClaims};
+use crate::protocol::json::push_json_string;
 
 use crate::protocol::token::{self, TokenResponse};
 use crate::protocol::{fhir, scopes, url, Error, ErrorCode, Result};
@@ -156,22 +157,32 @@ fn fhir_context_json(items: &[FhirContextItem]) -> String {
     out
 }
 
-fn event_json(event: &SessionEvent) -> String {
-    let mut obj = Obj::new();
-    obj.str("type", event.kind());
+/// Writes `event` as a JSON object at the end of `obj`'s text, inside the object `obj`
+/// is writing: `type` comes first and by hand, so the `Obj` members after it get their
+/// commas (written in place, not as an object string of each event: 19 B gz).
+fn push_event(obj: &mut Obj, event: &SessionEvent) {
+    obj.0.push_str("{\"type\":");
+    push_json_string(&mut obj.0, event.kind());
     match *event {
         SessionEvent::Expiring {
             expires_at_ms,
             seconds_left,
-        } => obj
-            .num("expiresAt", expires_at_ms)
-            .num("secondsLeft", seconds_left),
-        SessionEvent::Refreshed { expires_at_ms } => obj.opt_num("expiresAt", expires_at_ms),
-        SessionEvent::RefreshFailed { code } => obj.str("code", code.as_str()),
-        SessionEvent::Expired => &mut obj,
-        SessionEvent::Ended { reason } => obj.str("reason", reason.as_str()),
+        } => {
+            obj.num("expiresAt", expires_at_ms)
+                .num("secondsLeft", seconds_left);
+        }
+        SessionEvent::Refreshed { expires_at_ms } => {
+            obj.opt_num("expiresAt", expires_at_ms);
+        }
+        SessionEvent::RefreshFailed { code } => {
+            obj.str("code", code.as_str());
+        }
+        SessionEvent::Expired => {}
+        SessionEvent::Ended { reason } => {
+            obj.str("reason", reason.as_str());
+        }
     }
-    .end()
+    obj.0.push('}');
 }
 
 impl Grant {
@@ -193,7 +204,7 @@ impl Grant {
             if i > 0 {
                 obj.0.push(',');
             }
-            obj.0.push_str(&event_json(event));
+            push_event(&mut obj, event);
         }
         obj.0.push(']');
         // An ended session has no wake (see `Session::next_wake_ms`).
