@@ -6,6 +6,7 @@ use crate::protocol::callback::TransactionRecord;
 use crate::protocol::context::FhirContextItem;
 use crate::protocol::id_token::{self, IdTokenClaims};
 use crate::protocol::json::push_json_string;
+use crate::protocol::text::push_u64;
 
 use crate::protocol::token::{self, TokenResponse};
 use crate::protocol::{fhir, scopes, url, Error, ErrorCode, Result};
@@ -138,23 +139,24 @@ fn read_id_token(
 /// members (`identifier`, extensions) from the response it parsed itself, so no JSON
 /// value is written back here.
 fn fhir_context_json(items: &[FhirContextItem]) -> String {
-    let mut out = String::from("[");
+    // Each item written in place, `i` first and by hand so that the `Obj` members
+    // after it get their commas (not an object string of each item: 22 B gz).
+    let mut out = Obj(String::from("["));
     for item in items {
-        if out.len() > 1 {
-            out.push(',');
+        if out.0.len() > 1 {
+            out.0.push(',');
         }
-        out.push_str(
-            &Obj::new()
-                .num("i", item.index as u64)
-                .opt_string("reference", &item.reference)
-                .opt_string("canonical", &item.canonical)
-                .opt_string("type", &item.resource_type)
-                .str("role", &item.role)
-                .end(),
-        );
+        out.0.push_str("{\"i\":");
+        push_u64(&mut out.0, item.index as u64);
+        out.opt_string("reference", &item.reference)
+            .opt_string("canonical", &item.canonical)
+            .opt_string("type", &item.resource_type)
+            .str("role", &item.role)
+            .0
+            .push('}');
     }
-    out.push(']');
-    out
+    out.0.push(']');
+    out.0
 }
 
 /// Writes `event` as a JSON object at the end of `obj`'s text, inside the object `obj`
