@@ -367,7 +367,16 @@ fn error_response(status: u16, json: Option<&Json>) -> Error {
 /// the request was sent, plus `expires_in` seconds (AL step 5, spec #47). The access
 /// token itself is never parsed. `None` when the server gave no lifetime (spec #48).
 pub fn expires_at_ms(expires_in: Option<u64>, now_ms: u64) -> Option<u64> {
-    expires_in.map(|s| now_ms.saturating_add(s.saturating_mul(1000)))
+    // `saturating_mul` by hand: on wasm32 its overflow check is a call to the 128-bit
+    // multiply `__multi3`, which was linked for this alone (31 B gz).
+    expires_in.map(|s| {
+        let lifetime_ms = if s > u64::MAX / 1000 {
+            u64::MAX
+        } else {
+            s * 1000
+        };
+        now_ms.saturating_add(lifetime_ms)
+    })
 }
 
 /// Merges a refresh response into the session's token response (AL step 7; RFC 6749
@@ -684,6 +693,10 @@ mod tests {
             Some(1_700_000_300_000)
         );
         assert_eq!(expires_at_ms(Some(u64::MAX), u64::MAX - 1), Some(u64::MAX));
+        // The multiplication saturates too, at exactly the edge of `u64`.
+        let edge = u64::MAX / 1000;
+        assert_eq!(expires_at_ms(Some(edge), 0), Some(edge * 1000));
+        assert_eq!(expires_at_ms(Some(edge + 1), 0), Some(u64::MAX));
     }
 
     #[test]
