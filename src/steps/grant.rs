@@ -508,7 +508,8 @@ impl Grant {
         with_token: bool,
         retried: bool,
     ) -> Result<String> {
-        let bearer_error = www_authenticate.and_then(fhir::bearer_error);
+        // No header reads as an empty one, which names no error: no `and_then` (7 B gz).
+        let bearer_error = fhir::bearer_error(www_authenticate.unwrap_or(""));
         let can_refresh = self
             .live
             .as_ref()
