@@ -348,21 +348,19 @@ impl Session {
             return self.step(events, false);
         }
         self.failed = true;
-        // A failure at or after the automatic point counts as the automatic attempt.
-        if self.pending_auto.is_some_and(|a| a.at_ms <= now_ms) {
+        // A failure at or after the automatic point counts as the automatic attempt;
+        // with none pending, then, a retry may be scheduled (one test of
+        // `pending_auto` for both: 10 B gz).
+        if self.pending_auto.is_none_or(|a| a.at_ms <= now_ms) {
             self.pending_auto = None;
-        }
-        if self.pending_auto.is_none()
-            && !self.retry_used
-            && self.options.auto_refresh
-            && self.has_refresh_token
-        {
-            if let Some(exp) = self.expires_at_ms().filter(|&exp| now_ms < exp) {
-                let half = now_ms + (exp - now_ms) / 2;
-                let at_ms = half.max(now_ms.saturating_add(MIN_AUTO_REFRESH_GAP_MS));
-                if at_ms < exp {
-                    self.pending_auto = Some(AutoStart { at_ms, retry: true });
-                    self.retry_used = true;
+            if !self.retry_used && self.options.auto_refresh && self.has_refresh_token {
+                if let Some(exp) = self.expires_at_ms().filter(|&exp| now_ms < exp) {
+                    let half = now_ms + (exp - now_ms) / 2;
+                    let at_ms = half.max(now_ms.saturating_add(MIN_AUTO_REFRESH_GAP_MS));
+                    if at_ms < exp {
+                        self.pending_auto = Some(AutoStart { at_ms, retry: true });
+                        self.retry_used = true;
+                    }
                 }
             }
         }
