@@ -62,9 +62,11 @@ fn class(size: usize) -> usize {
     (usize::BITS - size.wrapping_sub(1).leading_zeros()).max(MIN_CLASS) as usize
 }
 
-/// A request that cannot be served (no memory left, an alignment above 16) traps here.
-/// A null pointer trapped too, later, in the alloc error handler; trapping at once left
-/// the null answers and `realloc`'s null check out (23 B gz).
+/// A request this allocator refuses by design (an alignment above 16; a size past every
+/// class, which no `Layout` has) traps here: a null pointer trapped too, later, in the
+/// alloc error handler, and trapping at once left the null answers out. Running out of
+/// memory still answers null: `abi::input`'s `try_reserve_exact` turns that into a null
+/// buffer, which the JS side reports.
 #[cold]
 fn refuse() -> ! {
     wasm32::unreachable()
@@ -87,13 +89,13 @@ impl State {
         }
         let size = 1usize << class;
         let Some(block_end) = self.top.checked_add(size) else {
-            refuse()
+            return null_mut();
         };
         if block_end > self.end {
             let pages = (block_end - self.end).div_ceil(PAGE);
             let before = wasm32::memory_grow(0, pages);
             if before == usize::MAX {
-                refuse()
+                return null_mut();
             }
             self.end = (before + pages) * PAGE;
         }
@@ -143,10 +145,12 @@ unsafe impl GlobalAlloc for Heap {
         // of a non-zero size.
         let moved =
             unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
-        // SAFETY: both blocks hold at least the smaller size, and they are distinct.
-        unsafe {
-            core::ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size));
-            self.dealloc(block, layout);
+        if !moved.is_null() {
+            // SAFETY: both blocks hold at least the smaller size, and they are distinct.
+            unsafe {
+                core::ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size));
+                self.dealloc(block, layout);
+            }
         }
         moved
     }
