@@ -245,25 +245,28 @@ pub fn utf8(bytes: &[u8], lossy: bool) -> Option<String> {
     let mut i = 0;
     while let Some(&lead) = bytes.get(i) {
         i += 1;
-        // The continuation bytes to follow, the range of the first (which excludes
-        // overlong forms, surrogates and values past U+10FFFF), and the lead's bits.
-        let (more, first_min, first_max, bits) = match lead {
-            0x00..=0x7f => {
-                out.push(lead as char);
-                continue;
-            }
-            0xc2..=0xdf => (1, 0x80, 0xbf, lead & 0x1f),
-            0xe0 => (2, 0xa0, 0xbf, lead & 0x0f),
-            0xed => (2, 0x80, 0x9f, lead & 0x0f),
-            0xe1..=0xef => (2, 0x80, 0xbf, lead & 0x0f),
-            0xf0 => (3, 0x90, 0xbf, lead & 0x07),
-            0xf4 => (3, 0x80, 0x8f, lead & 0x07),
-            0xf1..=0xf3 => (3, 0x80, 0xbf, lead & 0x07),
-            _ => (0, 0, 0, 0), // not a lead byte
+        if lead < 0x80 {
+            out.push(lead as char);
+            continue;
+        }
+        // The continuation bytes to follow (0: not a lead byte), the range of the first
+        // (which excludes overlong forms, surrogates and values past U+10FFFF), and the
+        // lead's bits. Two small matches, not one of tuples (19 B gz).
+        let more = match lead {
+            0xc2..=0xdf => 1,
+            0xe0..=0xef => 2,
+            0xf0..=0xf4 => 3,
+            _ => 0,
         };
-        let mut code = u32::from(bits);
+        let (mut min, mut max) = match lead {
+            0xe0 => (0xa0, 0xbf),
+            0xed => (0x80, 0x9f),
+            0xf0 => (0x90, 0xbf),
+            0xf4 => (0x80, 0x8f),
+            _ => (0x80, 0xbf),
+        };
+        let mut code = u32::from(lead & (0x3f >> more));
         let mut complete = more > 0;
-        let (mut min, mut max) = (first_min, first_max);
         for _ in 0..more {
             match bytes.get(i) {
                 Some(&b) if (min..=max).contains(&b) => {
