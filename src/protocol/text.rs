@@ -280,10 +280,10 @@ pub fn utf8(bytes: &[u8], lossy: bool) -> Option<String> {
             }
             (min, max) = (0x80, 0xbf);
         }
-        match char::from_u32(code).filter(|_| complete) {
-            Some(c) => out.push(c),
-            None if lossy => out.push('\u{fffd}'),
-            None => return None,
+        match char::from_u32(code) {
+            Some(c) if complete => out.push(c),
+            _ if lossy => out.push('\u{fffd}'),
+            _ => return None,
         }
     }
     Some(out)
