@@ -266,22 +266,21 @@ pub fn utf8(bytes: &[u8], lossy: bool) -> Option<String> {
             _ => (0x80, 0xbf),
         };
         let mut code = u32::from(lead & (0x3f >> more));
-        let mut complete = more > 0;
-        for _ in 0..more {
+        // The continuation bytes still missing when the sequence ends.
+        let mut missing = more;
+        while missing > 0 {
             match bytes.get(i) {
                 Some(&b) if (min..=max).contains(&b) => {
                     code = code << 6 | u32::from(b & 0x3f);
                     i += 1;
+                    missing -= 1;
                 }
-                _ => {
-                    complete = false;
-                    break;
-                }
+                _ => break,
             }
             (min, max) = (0x80, 0xbf);
         }
         match char::from_u32(code) {
-            Some(c) if complete => out.push(c),
+            Some(c) if more > 0 && missing == 0 => out.push(c),
             _ if lossy => out.push('\u{fffd}'),
             _ => return None,
         }
