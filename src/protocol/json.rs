@@ -75,15 +75,14 @@ impl Json {
     pub fn parse(text: &str) -> Result<Json, JsonError> {
         let mut p = Parser::new(text);
         p.skip_ws();
-        let value = p.value(0).and_then(|value| {
+        if let Ok(value) = p.value(0) {
             p.skip_ws();
-            if p.pos == p.bytes.len() {
-                Ok(value)
-            } else {
-                Err(p.fail(Reason::TrailingCharacters))
+            if p.at_end() {
+                return Ok(value);
             }
-        });
-        value.map_err(|Stop| p.error)
+            p.fail(Reason::TrailingCharacters);
+        }
+        Err(p.error)
     }
 
     /// The member `key` of an object (the first one, if a key repeats).
