@@ -534,10 +534,12 @@ pub fn append_query(endpoint: &str, pairs: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(endpoint.len() + 64 * pairs.len());
     out.push_str(head);
     if !pairs.is_empty() {
-        match text::find(head, b"?") {
-            None => out.push('?'),
-            Some(i) if i + 1 < head.len() && !head.ends_with('&') => out.push('&'),
-            Some(_) => {}
+        // The end for "no `?`": an `Option` of the index went through memory (20 B gz).
+        let query_mark = text::find_or_end(head, b"?");
+        if query_mark == head.len() {
+            out.push('?');
+        } else if query_mark + 1 < head.len() && !head.ends_with('&') {
+            out.push('&');
         }
         form_encode_pairs_into(&mut out, pairs);
     }
