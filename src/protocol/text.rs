@@ -96,7 +96,7 @@ pub(crate) fn in_set(set: &[u8], b: u8) -> bool {
 
 /// Whether `s` holds one of the ASCII bytes of `set`.
 pub fn contains(s: &str, set: &[u8]) -> bool {
-    find(s, set).is_some()
+    find_or_end(s, set) < s.len()
 }
 
 /// `s.split_once(sep)` for an ASCII `sep`.
