@@ -466,7 +466,8 @@ fn with_relative(mut url: Url, relative: &str) -> Url {
 }
 
 fn is_loopback_host(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
+    // One `matches!`, not two `==`: a switch on the length first (15 B gz).
+    if matches!(host, "localhost" | "[::1]") {
         return true;
     }
     // `127.` and three more decimal octets.
