@@ -12,7 +12,7 @@
 //!   number of blocks of each class live at once, and then stays there: a session repeats
 //!   the same steps (tick, refresh, request), so it reaches that plateau early. The bench
 //!   (`make bench`) watches the memory over 2,000 calls.
-//! - Alignments above 16 are refused (a null pointer, which traps): nothing in this crate
+//! - Alignments above 16 are refused (a trap): nothing in this crate
 //!   asks for one. With 16-byte blocks at the least, every block starts on a multiple of
 //!   16, and no gap is ever left between blocks.
 //!
@@ -53,14 +53,23 @@ impl Heap {
     }
 }
 
-/// The class of a layout: the power of two of its block; `None` for an alignment above
-/// 16 or a size above half the address space.
-fn class(layout: Layout) -> Option<usize> {
-    if layout.align() > 1 << MIN_CLASS {
-        return None;
-    }
-    let class = layout.size().checked_next_power_of_two()?.trailing_zeros();
-    Some(class.max(MIN_CLASS) as usize)
+/// The class of a size: the power of two of its block, at least `MIN_CLASS`; 32, which
+/// has no free list, for a size above half the address space. The size is never 0
+/// (`GlobalAlloc`'s contract; 0 would come out as 32 too). A bit count, not
+/// `checked_next_power_of_two` in an `Option`, and the alignment checked apart, in
+/// `alloc` only (42 B gz).
+fn class(size: usize) -> usize {
+    (usize::BITS - size.wrapping_sub(1).leading_zeros()).max(MIN_CLASS) as usize
+}
+
+/// A request this allocator refuses by design (an alignment above 16; a size past every
+/// class, which no `Layout` has) traps here: a null pointer trapped too, later, in the
+/// alloc error handler, and trapping at once left the null answers out. Running out of
+/// memory still answers null: `abi::input`'s `try_reserve_exact` turns that into a null
+/// buffer, which the JS side reports.
+#[cold]
+fn refuse() -> ! {
+    wasm32::unreachable()
 }
 
 extern "C" {
@@ -100,11 +109,12 @@ unsafe impl GlobalAlloc for Heap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: single-threaded, and no allocator call runs inside another.
         let state = unsafe { &mut *self.0.get() };
-        let Some(class) = class(layout) else {
-            return null_mut();
-        };
+        if layout.align() > 1 << MIN_CLASS {
+            refuse()
+        }
+        let class = class(layout.size());
         let Some(head) = state.free.get_mut(class) else {
-            return null_mut();
+            refuse()
         };
         let block = *head;
         if block.is_null() {
@@ -119,7 +129,7 @@ unsafe impl GlobalAlloc for Heap {
         // SAFETY: as in `alloc`.
         let state = unsafe { &mut *self.0.get() };
         // The layout is the one the block was allocated with, so its class exists.
-        if let Some(head) = class(layout).and_then(|class| state.free.get_mut(class)) {
+        if let Some(head) = state.free.get_mut(class(layout.size())) {
             // SAFETY: the block is at least 16 bytes, 16-aligned, and no longer in use.
             unsafe { block.cast::<*mut u8>().write(*head) };
             *head = block;
@@ -127,14 +137,14 @@ unsafe impl GlobalAlloc for Heap {
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's promise: `new_size` with the same alignment is a layout.
-        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-        if class(new_layout) == class(layout) {
+        if class(new_size) == class(layout.size()) {
             // The block has the room already.
             return block;
         }
-        // SAFETY: `new_layout` has a non-zero size (the caller's promise).
-        let moved = unsafe { self.alloc(new_layout) };
+        // SAFETY: the caller's promise: `new_size` with the same alignment is a layout,
+        // of a non-zero size.
+        let moved =
+            unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
         if !moved.is_null() {
             // SAFETY: both blocks hold at least the smaller size, and they are distinct.
             unsafe {
