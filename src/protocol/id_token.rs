@@ -278,10 +278,12 @@ pub const FHIR_USER_TYPES: [&str; 5] = [
 
 /// The current user as a FHIR resource (spec #69).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FhirUser {
+pub struct FhirUser<'a> {
     /// One of [`FHIR_USER_TYPES`], borrowed from it, not copied from the claim.
     pub resource_type: &'static str,
-    pub id: String,
+    /// Borrowed from the claim: the app reads only `url`, and a copy made and dropped
+    /// on every launch was 38 B gz of wasm.
+    pub id: &'a str,
     /// The absolute URL: the claim itself, or the claim resolved against `aud`.
     pub url: String,
 }
@@ -292,12 +294,12 @@ pub struct FhirUser {
 /// Anything else (`Organization/1`, a query or fragment, a path-absolute `/x/y`) is
 /// `FhirUserInvalid` (field `fhirUser`). Whether the URL is under `aud`, and so may get
 /// the access token, is the caller's check (spec #57).
-pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
+pub fn parse_fhir_user<'a>(claim: &'a str, aud: &str) -> Result<FhirUser<'a>> {
     fhir_user(claim, aud).ok_or_else(|| Error::at(ErrorCode::FhirUserInvalid, "fhirUser"))
 }
 
 /// [`parse_fhir_user`] in `Option`: every defect is the same error, built once.
-fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
+fn fhir_user<'a>(claim: &'a str, aud: &str) -> Option<FhirUser<'a>> {
     // One loop, not `any`: that brought its own `Copied::try_fold`.
     for b in claim.bytes() {
         if b <= b' ' || b >= 0x7f || b == b'?' || b == b'#' {
@@ -340,7 +342,7 @@ fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
     let resource_type = *FHIR_USER_TYPES.iter().find(|&&t| t == resource_type)?;
     Some(FhirUser {
         resource_type,
-        id: id.to_owned(),
+        id,
         url: if relative {
             text::concat(&[text::trim_end(aud, b'/'), "/", claim])
         } else {
@@ -360,11 +362,11 @@ pub fn fhir_user_claim(claims: &IdTokenClaims, legacy_profile: bool) -> Option<&
 }
 
 /// [`fhir_user_claim`] parsed with [`parse_fhir_user`]; `Ok(None)` when there is none.
-pub fn resolve_fhir_user(
-    claims: &IdTokenClaims,
+pub fn resolve_fhir_user<'a>(
+    claims: &'a IdTokenClaims,
     aud: &str,
     legacy_profile: bool,
-) -> Result<Option<FhirUser>> {
+) -> Result<Option<FhirUser<'a>>> {
     fhir_user_claim(claims, legacy_profile)
         .map(|c| parse_fhir_user(c, aud))
         .transpose()
@@ -632,13 +634,14 @@ mod tests {
     fn fhir_user_absolute_and_relative() {
         // spec #69: each allowed type, absolute or relative to aud
         for ty in FHIR_USER_TYPES {
-            let u = parse_fhir_user(&format!("{ty}/a-1"), "https://h/fhir/").unwrap();
+            let claim = format!("{ty}/a-1");
+            let u = parse_fhir_user(&claim, "https://h/fhir/").unwrap();
             assert_eq!(u.resource_type, ty);
             assert_eq!(u.id, "a-1");
             assert_eq!(u.url, format!("https://h/fhir/{ty}/a-1"));
         }
         let u = parse_fhir_user("https://h/fhir/Practitioner/7", "https://other/fhir").unwrap();
-        assert_eq!((u.resource_type, u.id.as_str()), ("Practitioner", "7"));
+        assert_eq!((u.resource_type, u.id), ("Practitioner", "7"));
         assert_eq!(u.url, "https://h/fhir/Practitioner/7");
         let u = parse_fhir_user("https://h/fhir/Patient/7/_history/2", "https://h/fhir").unwrap();
         assert_eq!(u.id, "7");
@@ -715,7 +718,7 @@ mod tests {
         fn fhir_user_segments_match_a_collected_list(
             path in "((Patient|_history|7|)/){0,6}(Patient|_history|7|)",
         ) {
-            let picked = |u: Result<FhirUser>| u.ok().map(|u| (u.resource_type.to_owned(), u.id));
+            let picked = |u: Result<FhirUser>| u.ok().map(|u| (u.resource_type.to_owned(), u.id.to_owned()));
             let accepted = |t: Option<(String, String)>| {
                 t.filter(|(t, id)| {
                     let id_ok = id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b));
@@ -724,7 +727,8 @@ mod tests {
             };
             let relative = parse_fhir_user(&path, "https://h/fhir");
             proptest::prop_assert_eq!(picked(relative), accepted(type_and_id(&path, true)));
-            let absolute = parse_fhir_user(&format!("https://h/{path}"), "https://h/fhir");
+            let absolute_claim = format!("https://h/{path}");
+            let absolute = parse_fhir_user(&absolute_claim, "https://h/fhir");
             proptest::prop_assert_eq!(picked(absolute), accepted(type_and_id(&path, false)));
         }
     }
