@@ -59,8 +59,8 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     /// The SMART `fhirUser` claim.
     pub fhir_user: Option<String>,
-    /// The legacy (SMART v1) `profile` claim, when it is a string.
-    pub profile: Option<String>,
+    // The legacy (SMART v1) `profile` claim is not kept: [`fhir_user_claim`] reads it
+    // from the payload, the one place that wants it (53 B gz).
     // The claims object itself is not kept: nothing read it (the app gets the payload
     // text, `IdToken::payload`), and a grant held it for the whole session (9 B gz).
 }
@@ -177,8 +177,6 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     let iat = numeric_date(&raw, "iat")?;
     let nonce = optional_str(&raw, "nonce")?;
     let fhir_user = optional_str(&raw, "fhirUser")?;
-    // `profile` is a URL in SMART v1 but something else elsewhere: never fatal.
-    let profile = raw.get("profile").and_then(Json::as_str);
     Ok(IdTokenClaims {
         iss: iss.into(),
         sub: sub.into(),
@@ -188,7 +186,6 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
         iat,
         nonce: nonce.map(String::from),
         fhir_user: fhir_user.map(String::from),
-        profile: profile.map(String::from),
     })
 }
 
@@ -353,23 +350,34 @@ fn fhir_user<'a>(claim: &'a str, aud: &str) -> Option<FhirUser<'a>> {
 
 /// The claim naming the user: `fhirUser`, or, only with `legacy_profile` (the app's
 /// opt-in for SMART v1 servers), the deprecated `profile` claim when `fhirUser` is
-/// absent (spec #71).
-pub fn fhir_user_claim(claims: &IdTokenClaims, legacy_profile: bool) -> Option<&str> {
-    claims
-        .fhir_user
-        .as_deref()
-        .or_else(|| claims.profile.as_deref().filter(|_| legacy_profile))
+/// absent and `profile` is a string (spec #71; a URL in SMART v1 but something else
+/// elsewhere: never fatal).
+///
+/// `profile` is read from the payload here rather than kept among the claims: the
+/// launch never reads it, and reading and keeping it for every token was 53 B gz of
+/// wasm.
+pub fn fhir_user_claim(token: &IdToken, legacy_profile: bool) -> Option<String> {
+    if let Some(claim) = &token.claims.fhir_user {
+        return Some(claim.clone());
+    }
+    if !legacy_profile {
+        return None;
+    }
+    let raw = Json::parse(&token.payload).ok()?;
+    raw.get("profile").and_then(Json::as_str).map(String::from)
 }
 
-/// [`fhir_user_claim`] parsed with [`parse_fhir_user`]; `Ok(None)` when there is none.
-pub fn resolve_fhir_user<'a>(
-    claims: &'a IdTokenClaims,
+/// The URL of the user named by [`fhir_user_claim`], parsed with [`parse_fhir_user`];
+/// `Ok(None)` when there is none.
+pub fn resolve_fhir_user(
+    token: &IdToken,
     aud: &str,
     legacy_profile: bool,
-) -> Result<Option<FhirUser<'a>>> {
-    fhir_user_claim(claims, legacy_profile)
-        .map(|c| parse_fhir_user(c, aud))
-        .transpose()
+) -> Result<Option<String>> {
+    match fhir_user_claim(token, legacy_profile) {
+        Some(claim) => Ok(Some(parse_fhir_user(&claim, aud)?.url)),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -736,20 +744,40 @@ mod tests {
     #[test]
     fn legacy_profile_only_behind_the_flag() {
         // spec #71
-        let mut c = claims(r#","profile":"https://h/fhir/Practitioner/9""#);
-        c.fhir_user = None;
-        assert_eq!(fhir_user_claim(&c, false), None);
+        let token = |claims: &str| decode_id_token(&jwt(r#"{"alg":"RS256"}"#, claims)).unwrap();
+        let without_fhir_user = |extra: &str| {
+            token(&format!(
+                r#"{{"iss":"{ISS}","sub":"u1","aud":"app","exp":{},"iat":{}{extra}}}"#,
+                NOW_S + 300,
+                NOW_S - 10
+            ))
+        };
+        let legacy = without_fhir_user(r#","profile":"https://h/fhir/Practitioner/9""#);
+        assert_eq!(fhir_user_claim(&legacy, false), None);
         assert_eq!(
-            resolve_fhir_user(&c, "https://h/fhir", false).unwrap(),
+            resolve_fhir_user(&legacy, "https://h/fhir", false).unwrap(),
             None
         );
-        let u = resolve_fhir_user(&c, "https://h/fhir", true)
-            .unwrap()
-            .unwrap();
-        assert_eq!(u.id, "9");
+        assert_eq!(
+            resolve_fhir_user(&legacy, "https://h/fhir", true).unwrap(),
+            Some("https://h/fhir/Practitioner/9".into())
+        );
+        // A `profile` that is no string is no claim, and never an error.
+        let odd = without_fhir_user(r#","profile":{"url":"Practitioner/9"}"#);
+        assert_eq!(fhir_user_claim(&odd, true), None);
+        assert_eq!(without_fhir_user("").claims.fhir_user, None);
         // fhirUser wins over profile
-        let c = claims(r#","profile":"https://h/fhir/Practitioner/9""#);
-        assert_eq!(fhir_user_claim(&c, true), Some("Practitioner/7"));
+        let both = token(&claims_json(
+            r#","profile":"https://h/fhir/Practitioner/9""#,
+        ));
+        assert_eq!(
+            fhir_user_claim(&both, true).as_deref(),
+            Some("Practitioner/7")
+        );
+        assert_eq!(
+            resolve_fhir_user(&both, "https://h/fhir", true).unwrap(),
+            Some("https://h/fhir/Practitioner/7".into())
+        );
     }
 
     #[test]
