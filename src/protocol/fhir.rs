@@ -3,7 +3,7 @@
 
 use super::json::Json;
 use super::jwks::member_is;
-use super::text::{find, split_at, split_once};
+use super::text::{find_or_end, split_at, split_once};
 use crate::prelude::*;
 
 /// The `error` attribute of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3),
@@ -12,7 +12,7 @@ pub fn bearer_error(www_authenticate: &str) -> Option<&str> {
     // HTTP whitespace is ASCII (RFC 9110 §5.6.3); `trim_ascii` and byte searches also
     // keep core's Unicode trimming and string searchers out of the wasm.
     let rest = www_authenticate.trim_ascii_start();
-    let (scheme, mut params) = split_at(rest, find(rest, b" ").unwrap_or(rest.len()));
+    let (scheme, mut params) = split_at(rest, find_or_end(rest, b" "));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
