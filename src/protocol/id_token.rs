@@ -109,10 +109,11 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     let header_json = segment_text(header)
         .and_then(|t| json_object(&t))
         .ok_or_else(|| invalid("header"))?;
-    let alg = match header_json.get("alg").and_then(Json::as_str) {
-        Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
-        _ => return Err(invalid("alg")),
-    };
+    // A non-empty string, as the required claims are, and not `none`.
+    let alg = required_str(&header_json, "alg")?;
+    if alg.eq_ignore_ascii_case("none") {
+        return Err(invalid("alg"));
+    }
     let kid = match header_json.get("kid") {
         None => None,
         Some(Json::String(k)) => Some(k.as_str()),
