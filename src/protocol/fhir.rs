@@ -50,18 +50,20 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
     let mut joined = String::new();
     let mut found = false;
     for issue in doc.get("issue").and_then(Json::as_array)? {
-        let text = issue
-            .get("details")
-            .and_then(|d| d.get("text"))
-            .and_then(Json::as_str)
-            .or_else(|| issue.get("diagnostics").and_then(Json::as_str));
-        if let Some(text) = text {
-            if found {
-                joined.push_str("; ");
-            }
-            found = true;
-            joined.push_str(text);
+        // Matches on the members, not `as_str` and `or_else`: 12 B gz.
+        let details_text = issue.get("details").and_then(|d| d.get("text"));
+        let text = if let Some(Json::String(text)) = details_text {
+            text
+        } else if let Some(Json::String(text)) = issue.get("diagnostics") {
+            text
+        } else {
+            continue;
+        };
+        if found {
+            joined.push_str("; ");
         }
+        found = true;
+        joined.push_str(text);
     }
     found.then_some(joined)
 }
