@@ -49,7 +49,10 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
     // Joined as they are found: a collected list, then joined, cost more wasm.
     let mut joined = String::new();
     let mut found = false;
-    for issue in doc.get("issue").and_then(Json::as_array)? {
+    let Some(Json::Array(issues)) = doc.get("issue") else {
+        return None;
+    };
+    for issue in issues {
         // Matches on the members, not `as_str` and `or_else`: 12 B gz.
         let details_text = issue.get("details").and_then(|d| d.get("text"));
         let text = if let Some(Json::String(text)) = details_text {
