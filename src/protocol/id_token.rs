@@ -322,9 +322,9 @@ fn fhir_user<'a>(claim: &'a str, aud: &str) -> Option<FhirUser<'a>> {
     // reference names the same resource. Cut from the end, at the last `/`s: 59 B gz
     // less than counting every segment and keeping the last four.
     let (mut head, mut id) = split_last(path)?;
-    if let Some((before, segment)) = split_last(head) {
-        if segment == "_history" && text::contains(before, b"/") {
-            (head, id) = split_last(before)?;
+    if let Some((before, "_history")) = split_last(head) {
+        if let Some(versioned) = split_last(before) {
+            (head, id) = versioned;
         }
     }
     // The type is the last segment of `head`; a relative reference is `Type/id` alone.
