@@ -59,8 +59,8 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     /// The SMART `fhirUser` claim.
     pub fhir_user: Option<String>,
-    /// The legacy (SMART v1) `profile` claim, when it is a string.
-    pub profile: Option<String>,
+    // The legacy (SMART v1) `profile` claim is not kept: [`fhir_user_claim`] reads it
+    // from the payload, the one place that wants it (53 B gz).
     // The claims object itself is not kept: nothing read it (the app gets the payload
     // text, `IdToken::payload`), and a grant held it for the whole session (9 B gz).
 }
@@ -109,10 +109,11 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     let header_json = segment_text(header)
         .and_then(|t| json_object(&t))
         .ok_or_else(|| invalid("header"))?;
-    let alg = match header_json.get("alg").and_then(Json::as_str) {
-        Some(alg) if !alg.is_empty() && !alg.eq_ignore_ascii_case("none") => alg,
-        _ => return Err(invalid("alg")),
-    };
+    // A non-empty string, as the required claims are, and not `none`.
+    let alg = required_str(&header_json, "alg")?;
+    if alg.eq_ignore_ascii_case("none") {
+        return Err(invalid("alg"));
+    }
     let kid = match header_json.get("kid") {
         None => None,
         Some(Json::String(k)) => Some(k.as_str()),
@@ -163,8 +164,9 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     let aud = match raw.get("aud") {
         // One string: a list of one (the copy below reads both shapes alike).
         Some(a @ Json::String(s)) if !s.is_empty() => core::slice::from_ref(a),
+        // `matches!`, not `as_str().is_some()`, which stayed a call: 14 B gz.
         Some(Json::Array(items))
-            if !items.is_empty() && items.iter().all(|a| a.as_str().is_some()) =>
+            if !items.is_empty() && items.iter().all(|a| matches!(a, Json::String(_))) =>
         {
             items.as_slice()
         }
@@ -177,8 +179,6 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     let iat = numeric_date(&raw, "iat")?;
     let nonce = optional_str(&raw, "nonce")?;
     let fhir_user = optional_str(&raw, "fhirUser")?;
-    // `profile` is a URL in SMART v1 but something else elsewhere: never fatal.
-    let profile = raw.get("profile").and_then(Json::as_str);
     Ok(IdTokenClaims {
         iss: iss.into(),
         sub: sub.into(),
@@ -188,7 +188,6 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
         iat,
         nonce: nonce.map(String::from),
         fhir_user: fhir_user.map(String::from),
-        profile: profile.map(String::from),
     })
 }
 
@@ -278,10 +277,12 @@ pub const FHIR_USER_TYPES: [&str; 5] = [
 
 /// The current user as a FHIR resource (spec #69).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FhirUser {
+pub struct FhirUser<'a> {
     /// One of [`FHIR_USER_TYPES`], borrowed from it, not copied from the claim.
     pub resource_type: &'static str,
-    pub id: String,
+    /// Borrowed from the claim: the app reads only `url`, and a copy made and dropped
+    /// on every launch was 38 B gz of wasm.
+    pub id: &'a str,
     /// The absolute URL: the claim itself, or the claim resolved against `aud`.
     pub url: String,
 }
@@ -292,12 +293,12 @@ pub struct FhirUser {
 /// Anything else (`Organization/1`, a query or fragment, a path-absolute `/x/y`) is
 /// `FhirUserInvalid` (field `fhirUser`). Whether the URL is under `aud`, and so may get
 /// the access token, is the caller's check (spec #57).
-pub fn parse_fhir_user(claim: &str, aud: &str) -> Result<FhirUser> {
+pub fn parse_fhir_user<'a>(claim: &'a str, aud: &str) -> Result<FhirUser<'a>> {
     fhir_user(claim, aud).ok_or_else(|| Error::at(ErrorCode::FhirUserInvalid, "fhirUser"))
 }
 
 /// [`parse_fhir_user`] in `Option`: every defect is the same error, built once.
-fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
+fn fhir_user<'a>(claim: &'a str, aud: &str) -> Option<FhirUser<'a>> {
     // One loop, not `any`: that brought its own `Copied::try_fold`.
     for b in claim.bytes() {
         if b <= b' ' || b >= 0x7f || b == b'?' || b == b'#' {
@@ -305,10 +306,9 @@ fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
         }
     }
     let relative = !text::contains(claim, b":");
+    // A relative path-absolute `/x/y` needs no check of its own (6 B gz): its `Type`
+    // would hold that first `/` (refused below) or be empty (no type).
     let path = if relative {
-        if claim.starts_with('/') {
-            return None;
-        }
         claim
     } else {
         // Absolute: the first `:` must end an `http(s)` scheme, followed by `//`.
@@ -317,21 +317,21 @@ fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
         let authority_path = rest.strip_prefix("//").filter(|_| http)?;
         text::split_once(authority_path, b'/')?.1
     };
-    // The last four segments and their count, not a collected list (less wasm).
-    let (mut count, mut last) = (0, [""; 4]);
-    for segment in text::split(path, b'/') {
-        count += 1;
-        last = [last[1], last[2], last[3], segment];
+    // `Type/id` at the end of the path, or `Type/id/_history/vid`: a versioned
+    // reference names the same resource. Cut from the end, at the last `/`s: 59 B gz
+    // less than counting every segment and keeping the last four.
+    let (mut head, mut id) = split_last(path)?;
+    if let Some((before, "_history")) = split_last(head) {
+        if let Some(versioned) = split_last(before) {
+            (head, id) = versioned;
+        }
     }
-    let [.., mut resource_type, mut id] = last;
-    if count >= 4 && last[2] == "_history" {
-        // `Type/id/_history/vid`: a versioned reference names the same resource.
-        count -= 2;
-        [resource_type, id, ..] = last;
-    }
-    if count < 2 || relative && count != 2 {
+    // The type is the last segment of `head`; a relative reference is `Type/id` alone.
+    let type_start = text::upto_last(head, b'/');
+    if relative && type_start != 0 {
         return None;
     }
+    let resource_type = text::sub(head, type_start..);
     if id.is_empty() || !text::all_word(id, b"-.") {
         return None;
     }
@@ -340,7 +340,7 @@ fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
     let resource_type = *FHIR_USER_TYPES.iter().find(|&&t| t == resource_type)?;
     Some(FhirUser {
         resource_type,
-        id: id.to_owned(),
+        id,
         url: if relative {
             text::concat(&[text::trim_end(aud, b'/'), "/", claim])
         } else {
@@ -349,25 +349,46 @@ fn fhir_user(claim: &str, aud: &str) -> Option<FhirUser> {
     })
 }
 
-/// The claim naming the user: `fhirUser`, or, only with `legacy_profile` (the app's
-/// opt-in for SMART v1 servers), the deprecated `profile` claim when `fhirUser` is
-/// absent (spec #71).
-pub fn fhir_user_claim(claims: &IdTokenClaims, legacy_profile: bool) -> Option<&str> {
-    claims
-        .fhir_user
-        .as_deref()
-        .or_else(|| claims.profile.as_deref().filter(|_| legacy_profile))
+/// `s` cut at its last `/`, which neither part holds; `None` without one. From
+/// `upto_last`'s length, not `rfind` and `split_at`: 16 B gz.
+fn split_last(s: &str) -> Option<(&str, &str)> {
+    let after = text::upto_last(s, b'/');
+    if after == 0 {
+        return None;
+    }
+    Some((text::sub(s, ..after - 1), text::sub(s, after..)))
 }
 
-/// [`fhir_user_claim`] parsed with [`parse_fhir_user`]; `Ok(None)` when there is none.
+/// The claim naming the user: `fhirUser`, or, only with `legacy_profile` (the app's
+/// opt-in for SMART v1 servers), the deprecated `profile` claim when `fhirUser` is
+/// absent and `profile` is a string (spec #71; a URL in SMART v1 but something else
+/// elsewhere: never fatal).
+///
+/// `profile` is read from the payload here rather than kept among the claims: the
+/// launch never reads it, and reading and keeping it for every token was 53 B gz of
+/// wasm.
+pub fn fhir_user_claim(token: &IdToken, legacy_profile: bool) -> Option<String> {
+    if let Some(claim) = &token.claims.fhir_user {
+        return Some(claim.clone());
+    }
+    if !legacy_profile {
+        return None;
+    }
+    let raw = Json::parse(&token.payload).ok()?;
+    raw.get("profile").and_then(Json::as_str).map(String::from)
+}
+
+/// The URL of the user named by [`fhir_user_claim`], parsed with [`parse_fhir_user`];
+/// `Ok(None)` when there is none.
 pub fn resolve_fhir_user(
-    claims: &IdTokenClaims,
+    token: &IdToken,
     aud: &str,
     legacy_profile: bool,
-) -> Result<Option<FhirUser>> {
-    fhir_user_claim(claims, legacy_profile)
-        .map(|c| parse_fhir_user(c, aud))
-        .transpose()
+) -> Result<Option<String>> {
+    match fhir_user_claim(token, legacy_profile) {
+        Some(claim) => Ok(Some(parse_fhir_user(&claim, aud)?.url)),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -632,13 +653,14 @@ mod tests {
     fn fhir_user_absolute_and_relative() {
         // spec #69: each allowed type, absolute or relative to aud
         for ty in FHIR_USER_TYPES {
-            let u = parse_fhir_user(&format!("{ty}/a-1"), "https://h/fhir/").unwrap();
+            let claim = format!("{ty}/a-1");
+            let u = parse_fhir_user(&claim, "https://h/fhir/").unwrap();
             assert_eq!(u.resource_type, ty);
             assert_eq!(u.id, "a-1");
             assert_eq!(u.url, format!("https://h/fhir/{ty}/a-1"));
         }
         let u = parse_fhir_user("https://h/fhir/Practitioner/7", "https://other/fhir").unwrap();
-        assert_eq!((u.resource_type, u.id.as_str()), ("Practitioner", "7"));
+        assert_eq!((u.resource_type, u.id), ("Practitioner", "7"));
         assert_eq!(u.url, "https://h/fhir/Practitioner/7");
         let u = parse_fhir_user("https://h/fhir/Patient/7/_history/2", "https://h/fhir").unwrap();
         assert_eq!(u.id, "7");
@@ -658,6 +680,9 @@ mod tests {
             "https://h\u{e9}/Practitioner/1",
             "https://h\t/Practitioner/1",
             "/fhir/Practitioner/1",
+            "/Practitioner/1",
+            "/Practitioner/1/_history/2",
+            "/1",
             "urn:uuid:Practitioner/1",
             "https://h",
             "Practitioner/a b",
@@ -715,7 +740,7 @@ mod tests {
         fn fhir_user_segments_match_a_collected_list(
             path in "((Patient|_history|7|)/){0,6}(Patient|_history|7|)",
         ) {
-            let picked = |u: Result<FhirUser>| u.ok().map(|u| (u.resource_type.to_owned(), u.id));
+            let picked = |u: Result<FhirUser>| u.ok().map(|u| (u.resource_type.to_owned(), u.id.to_owned()));
             let accepted = |t: Option<(String, String)>| {
                 t.filter(|(t, id)| {
                     let id_ok = id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b));
@@ -724,7 +749,8 @@ mod tests {
             };
             let relative = parse_fhir_user(&path, "https://h/fhir");
             proptest::prop_assert_eq!(picked(relative), accepted(type_and_id(&path, true)));
-            let absolute = parse_fhir_user(&format!("https://h/{path}"), "https://h/fhir");
+            let absolute_claim = format!("https://h/{path}");
+            let absolute = parse_fhir_user(&absolute_claim, "https://h/fhir");
             proptest::prop_assert_eq!(picked(absolute), accepted(type_and_id(&path, false)));
         }
     }
@@ -732,20 +758,40 @@ mod tests {
     #[test]
     fn legacy_profile_only_behind_the_flag() {
         // spec #71
-        let mut c = claims(r#","profile":"https://h/fhir/Practitioner/9""#);
-        c.fhir_user = None;
-        assert_eq!(fhir_user_claim(&c, false), None);
+        let token = |claims: &str| decode_id_token(&jwt(r#"{"alg":"RS256"}"#, claims)).unwrap();
+        let without_fhir_user = |extra: &str| {
+            token(&format!(
+                r#"{{"iss":"{ISS}","sub":"u1","aud":"app","exp":{},"iat":{}{extra}}}"#,
+                NOW_S + 300,
+                NOW_S - 10
+            ))
+        };
+        let legacy = without_fhir_user(r#","profile":"https://h/fhir/Practitioner/9""#);
+        assert_eq!(fhir_user_claim(&legacy, false), None);
         assert_eq!(
-            resolve_fhir_user(&c, "https://h/fhir", false).unwrap(),
+            resolve_fhir_user(&legacy, "https://h/fhir", false).unwrap(),
             None
         );
-        let u = resolve_fhir_user(&c, "https://h/fhir", true)
-            .unwrap()
-            .unwrap();
-        assert_eq!(u.id, "9");
+        assert_eq!(
+            resolve_fhir_user(&legacy, "https://h/fhir", true).unwrap(),
+            Some("https://h/fhir/Practitioner/9".into())
+        );
+        // A `profile` that is no string is no claim, and never an error.
+        let odd = without_fhir_user(r#","profile":{"url":"Practitioner/9"}"#);
+        assert_eq!(fhir_user_claim(&odd, true), None);
+        assert_eq!(without_fhir_user("").claims.fhir_user, None);
         // fhirUser wins over profile
-        let c = claims(r#","profile":"https://h/fhir/Practitioner/9""#);
-        assert_eq!(fhir_user_claim(&c, true), Some("Practitioner/7"));
+        let both = token(&claims_json(
+            r#","profile":"https://h/fhir/Practitioner/9""#,
+        ));
+        assert_eq!(
+            fhir_user_claim(&both, true).as_deref(),
+            Some("Practitioner/7")
+        );
+        assert_eq!(
+            resolve_fhir_user(&both, "https://h/fhir", true).unwrap(),
+            Some("https://h/fhir/Practitioner/7".into())
+        );
     }
 
     #[test]
