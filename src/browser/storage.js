@@ -32,14 +32,3 @@ export const pending = () =>
       .filter((key) => key.startsWith(PREFIX))
       .map((key) => [key.slice(PREFIX.length), s.getItem(key)]),
   );
-
-/** Opens the page's sessionStorage ahead of its first real use. A page's first access
- *  loads the whole storage area from the browser process, synchronously: 0.5-4 ms on the
- *  bench machine, paid inside ready() before the token request could leave. The loader
- *  (wasm.js) calls this while the wasm compiles off the main thread, which then costs
- *  nothing; ready()'s record read took 0.1 ms after it (measured in the bench pages). */
-export function open() {
-  try {
-    window.sessionStorage.length;
-  } catch {}
-}

@@ -3,7 +3,6 @@
 // bytes or a compiled module. The signatures are those wasm-bindgen's loader had. The
 // wasm imports nothing (src/steps/abi.rs).
 import { attach } from "../api/core.js";
-import * as storage from "./storage.js";
 
 let loading;
 
@@ -20,20 +19,17 @@ async function load(input) {
   if (typeof source === "string" || source instanceof URL || source instanceof Request) {
     source = await fetch(source);
   }
-  let compiling;
+  let result;
   if (source instanceof Response) {
     if (!source.ok) throw new Error(`smart-launch: fetching the wasm answered ${source.status} (${source.url})`);
     // Compiles while the bytes arrive; a server that sends another Content-Type than
     // application/wasm makes the browser refuse that, so read the bytes first there.
-    compiling = source.headers.get("content-type")?.startsWith("application/wasm")
-      ? WebAssembly.instantiateStreaming(source)
-      : source.arrayBuffer().then((bytes) => WebAssembly.instantiate(bytes));
+    result = source.headers.get("content-type")?.startsWith("application/wasm")
+      ? await WebAssembly.instantiateStreaming(source)
+      : await WebAssembly.instantiate(await source.arrayBuffer());
   } else {
-    compiling = WebAssembly.instantiate(source);
+    result = await WebAssembly.instantiate(source);
   }
-  // The main thread is idle while the wasm compiles: the time to open sessionStorage.
-  storage.open();
-  const result = await compiling;
   return attach((result.instance ?? result).exports);
 }
 
