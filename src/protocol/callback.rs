@@ -317,7 +317,7 @@ pub fn check_callback<'a>(
             Error::at(ErrorCode::SessionLost, "state")
         });
     };
-    if record.state != state {
+    if record.state.as_str() != state {
         return Err(Error::at(ErrorCode::StateMismatch, "state"));
     }
     if record.is_expired(now_ms) {
@@ -329,7 +329,7 @@ pub fn check_callback<'a>(
         }
     }
     if let Some(error) = &params.error {
-        let code = if error == "access_denied" {
+        let code = if error.as_str() == "access_denied" {
             ErrorCode::AuthorizationDenied
         } else {
             ErrorCode::AuthorizationFailed

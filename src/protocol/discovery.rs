@@ -210,7 +210,7 @@ fn opt_strings<const WARN: bool>(
 
 /// Whether an [`opt_strings`] list includes `name`.
 fn has_string(items: &[String], name: &str) -> bool {
-    items.iter().any(|i| i == name)
+    items.iter().any(|i| i.as_str() == name)
 }
 
 /// An endpoint member of [`ENDPOINTS`].

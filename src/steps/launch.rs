@@ -27,7 +27,7 @@ pub fn plan(options: &str, page_href: &str, page_query: &str) -> String {
     answer(make_plan(options, page_href, page_query))
 }
 
-fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String> {
+pub(super) fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String> {
     let opts = options_object(options)?;
     check_kinds(&opts, &AUTHORIZE_OPTIONS)?;
     let target = match text_of(&opts, "target") {
@@ -46,9 +46,11 @@ fn make_plan(options: &str, page_href: &str, page_query: &str) -> Result<String>
         }
     }
     let opt_iss = text_of(&opts, "iss");
+    // `as_str` here and at the other `String`-to-`str` comparisons of the launch and
+    // callback: `&String == &str` compiled to its own comparison (18 B gz in all).
     let page_launch = url::parse_query(page_query)
         .iter()
-        .any(|(k, _)| k == "launch");
+        .any(|(k, _)| k.as_str() == "launch");
 
     let pairs;
     let (fhir_base, launch) = match text_of(&opts, "launch") {
@@ -146,13 +148,30 @@ pub fn discover(
     allow_insecure_localhost: bool,
     capability_statement: bool,
 ) -> String {
+    answer(make_discover(
+        status,
+        body,
+        fhir_base,
+        allow_insecure_localhost,
+        capability_statement,
+    ))
+}
+
+/// [`discover`] before its envelope: `step` wraps every answer once.
+pub(super) fn make_discover(
+    status: u16,
+    body: &str,
+    fhir_base: &str,
+    allow_insecure_localhost: bool,
+    capability_statement: bool,
+) -> Result<String> {
     let opts = DiscoveryOptions {
         allow_insecure_localhost,
     };
     // The answer has no warnings (the JS side reports none), so none are gathered.
     let config =
         discovery::process_without_warnings(capability_statement, status, body, fhir_base, &opts);
-    answer(config.map(|c| config_json(&c)))
+    config.map(|c| config_json(&c))
 }
 
 fn config_json(c: &SmartConfiguration) -> String {
@@ -197,7 +216,12 @@ pub(super) fn split_32(bytes: &[u8]) -> (&[u8], &[u8]) {
 /// The PKCE `code_verifier` of 32 bytes from `crypto.getRandomValues` (spec #23): the
 /// JS side hashes it with `crypto.subtle.digest` while discovery is in flight.
 pub fn code_verifier(random: &[u8]) -> String {
-    answer(random_32(random).map(|r| json_str(&pkce::code_verifier(r))))
+    answer(make_code_verifier(random))
+}
+
+/// [`code_verifier`] before its envelope: `step` wraps every answer once.
+pub(super) fn make_code_verifier(random: &[u8]) -> Result<String> {
+    random_32(random).map(|r| json_str(&pkce::code_verifier(r)))
 }
 
 /// The authorization request (spec #16-#31) and its transaction record (spec #32).
@@ -223,7 +247,7 @@ pub fn authorization(
     ))
 }
 
-fn make_authorization<'a>(
+pub(super) fn make_authorization<'a>(
     plan: &'a Json,
     config: &'a Json,
     verifier: &str,

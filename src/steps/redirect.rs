@@ -14,12 +14,15 @@ use crate::session::SessionOptions;
 /// response is `callback_invalid`). Tells the JS side which record to read, and the
 /// popup which launch its callback belongs to.
 pub fn callback_state(query: &str) -> String {
-    answer(
-        callback::parse_callback(query).map(|p| match p.state.as_deref() {
-            Some(state) => json_str(state),
-            None => String::from("null"),
-        }),
-    )
+    answer(make_callback_state(query))
+}
+
+/// [`callback_state`] before its envelope: `step` wraps every answer once.
+pub(super) fn make_callback_state(query: &str) -> Result<String> {
+    callback::parse_callback(query).map(|p| match p.state.as_deref() {
+        Some(state) => json_str(state),
+        None => String::from("null"),
+    })
 }
 
 /// Checks the authorization response against its record (spec #32-#38) and answers the
@@ -31,7 +34,7 @@ pub fn code_exchange(query: &str, record: Option<&str>, pending: bool, now: f64)
     answer(make_code_exchange(query, record, pending, ms(now)))
 }
 
-fn make_code_exchange(
+pub(super) fn make_code_exchange(
     query: &str,
     record: Option<&str>,
     pending: bool,
@@ -74,7 +77,7 @@ pub fn ready_options(options: &str) -> String {
     answer(make_ready_options(options))
 }
 
-fn make_ready_options(options: &str) -> Result<String> {
+pub(super) fn make_ready_options(options: &str) -> Result<String> {
     let opts = options_object(options)?;
     check_kinds(&opts, &READY_OPTIONS)?;
     let defaults = SessionOptions::default();
@@ -105,7 +108,7 @@ pub fn signature_check(status: u16, body: &str, record: &str) -> String {
     answer(make_signature_check(status, body, record))
 }
 
-fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String> {
+pub(super) fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String> {
     let tokens = token::process_token_response(status, body)?;
     let Some(jwt) = tokens.id_token.as_deref() else {
         return Ok(String::from("null"));
@@ -123,7 +126,9 @@ fn make_signature_check(status: u16, body: &str, record: &str) -> Result<String>
         return Err(bad("iss"));
     }
     let jwks_uri = record.jwks_uri.as_deref().ok_or_else(|| bad("jwks_uri"))?;
-    let signature = text::rfind(jwt, b'.').map_or("", |i| text::sub(jwt, i + 1..));
+    // The token has exactly three segments (`decode_id_token`): the signature follows
+    // the signing input and its `.` (no search for the last `.`: 12 B gz).
+    let signature = text::sub(jwt, decoded.signing_input.len() + 1..);
     Ok(Obj::new()
         .str("alg", &decoded.alg)
         .opt_string("kid", &decoded.kid)
@@ -139,7 +144,12 @@ pub fn jwks_key(status: u16, body: &str, alg: &str, kid: Option<&str>) -> String
     answer(make_jwks_key(status, body, alg, kid))
 }
 
-fn make_jwks_key(status: u16, body: &str, alg: &str, kid: Option<&str>) -> Result<String> {
+pub(super) fn make_jwks_key(
+    status: u16,
+    body: &str,
+    alg: &str,
+    kid: Option<&str>,
+) -> Result<String> {
     if !(200..300).contains(&status) {
         return Err(Error::at(ErrorCode::IdTokenInvalid, "jwks").status(status));
     }
