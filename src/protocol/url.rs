@@ -436,30 +436,28 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
     let base = parse_url(base)?;
     // Without a scheme, the reference has the base's.
     let (scheme, relative) = split_http(reference, base.scheme)?;
-    let authority = relative.strip_prefix("//");
-    if !same_scheme(scheme, base.scheme) && authority.is_none() {
+    let network_path = relative.starts_with("//");
+    if !same_scheme(scheme, base.scheme) && !network_path {
         // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
         return None;
     }
-    // A relative reference is joined into the text after `scheme://` and parsed as an
-    // absolute one: the base's parts are normalised already, and normalising them again
-    // changes nothing. One parse, not a second path through a `Url` (61 B gz).
-    let joined;
-    let rest = match authority {
-        Some(rest) => rest,
-        None => {
-            joined = with_relative(&base, relative);
-            &joined
-        }
+    // The reference made absolute as text, then parsed: a network-path reference
+    // (`//host/..`) takes the scheme, a relative one is joined with the base's parts,
+    // which are normalised already (normalising them again changes nothing). One parser,
+    // not a second path through a `Url` (116 B gz in all).
+    let absolute = if network_path {
+        text::concat(&[scheme, ":", relative])
+    } else {
+        with_relative(&base, relative)
     };
-    Some(Url::from_parts(scheme, rest)?.href())
+    Some(parse_url(&absolute)?.href())
 }
 
-/// `base`'s authority with the authority-less reference `relative` applied
-/// (RFC 3986 §5.2.2): `host[:port]/path[?query][#fragment]`.
+/// `base`'s origin with the authority-less reference `relative` applied
+/// (RFC 3986 §5.2.2): `scheme://host[:port]/path[?query][#fragment]`.
 fn with_relative(base: &Url, relative: &str) -> String {
     let (path, after) = text::split_at(relative, text::find_or_end(relative, b"?#"));
-    let mut out = base.authority();
+    let mut out = base.origin();
     if path.starts_with('/') {
         out.push_str(path);
     } else if !path.is_empty() {
