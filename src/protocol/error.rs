@@ -220,9 +220,17 @@ impl Error {
     #[cold]
     #[inline(never)]
     pub fn new(code: ErrorCode) -> Self {
+        Error::with_field(code, None)
+    }
+
+    /// The one builder of the box, for [`Error::new`] and [`Error::at`] (`at` as `new`
+    /// and a store of the field was 5 B gz more).
+    #[cold]
+    #[inline(never)]
+    fn with_field(code: ErrorCode, field: Option<&'static str>) -> Self {
         Error(Box::new(ErrorDetails {
             code,
-            field: None,
+            field,
             status: None,
             oauth_error: None,
             description: None,
@@ -234,9 +242,7 @@ impl Error {
     #[cold]
     #[inline(never)]
     pub fn at(code: ErrorCode, name: &'static str) -> Self {
-        let mut e = Error::new(code);
-        e.0.field = Some(name);
-        e
+        Error::with_field(code, Some(name))
     }
 
     /// Names the field at fault.

@@ -436,33 +436,45 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
     let base = parse_url(base)?;
     // Without a scheme, the reference has the base's.
     let (scheme, relative) = split_http(reference, base.scheme)?;
-    let authority = relative.strip_prefix("//");
-    if !same_scheme(scheme, base.scheme) && authority.is_none() {
+    let network_path = relative.starts_with("//");
+    if !same_scheme(scheme, base.scheme) && !network_path {
         // `new URL("http:h", "https://b/")` reads `h` as a host: too surprising.
         return None;
     }
-    let url = match authority {
-        Some(rest) => Url::from_parts(scheme, rest)?,
-        None => with_relative(base, relative),
+    // The reference made absolute as text, then parsed: a network-path reference
+    // (`//host/..`) takes the scheme, a relative one is joined with the base's parts,
+    // which are normalised already (normalising them again changes nothing). One parser,
+    // not a second path through a `Url` (116 B gz in all).
+    let absolute = if network_path {
+        text::concat(&[scheme, ":", relative])
+    } else {
+        with_relative(&base, relative)
     };
-    Some(url.href())
+    Some(parse_url(&absolute)?.href())
 }
 
-/// `base` with the authority-less reference `relative` applied (RFC 3986 §5.2.2).
-fn with_relative(mut url: Url, relative: &str) -> Url {
-    let (path, query, fragment) = split_tail(relative);
-    // An empty path keeps the base's path, and its query unless one is given.
-    if !path.is_empty() || query.is_some() {
-        url.query = query;
-    }
+/// `base`'s origin with the authority-less reference `relative` applied
+/// (RFC 3986 §5.2.2): `scheme://host[:port]/path[?query][#fragment]`.
+fn with_relative(base: &Url, relative: &str) -> String {
+    let (path, after) = text::split_at(relative, text::find_or_end(relative, b"?#"));
+    let mut out = base.origin();
     if path.starts_with('/') {
-        url.path = normalize_path(path);
+        out.push_str(path);
     } else if !path.is_empty() {
-        let dir = text::sub(&url.path, ..text::upto_last(&url.path, b'/'));
-        url.path = normalize_path(&text::concat(&[dir, path]));
+        out.push_str(text::sub(&base.path, ..text::upto_last(&base.path, b'/')));
+        out.push_str(path);
+    } else {
+        // An empty path keeps the base's path, and its query unless one is given.
+        out.push_str(&base.path);
+        if !after.starts_with('?') {
+            if let Some(query) = &base.query {
+                out.push('?');
+                out.push_str(query);
+            }
+        }
     }
-    url.fragment = fragment;
-    url
+    out.push_str(after);
+    out
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -708,6 +720,9 @@ mod tests {
             ("a b/ü", "https://h/", "https://h/a%20b/%C3%BC"),
             ("%2e%2e/x", "https://h/a/b/c", "https://h/a/x"),
             ("http://localhost:80/t", "https://h/", "http://localhost/t"),
+            ("t#f", "http://[::1]:8080/a/b?q", "http://[::1]:8080/a/t#f"),
+            ("x", "https://h/a%20b/c%2e", "https://h/a%20b/x"),
+            ("#f", "https://h/a%20b/c/..?q'", "https://h/a%20b/?q%27#f"),
         ];
         for (rel, base, want) in cases {
             assert_eq!(resolve(rel, base).unwrap(), want, "{rel} against {base}");
