@@ -274,7 +274,7 @@ impl Grant {
         options: SessionOptions,
     ) -> Result<String> {
         let record = TransactionRecord::from_json(record)?;
-        let tokens = token::process_token_response(status, body)?;
+        let tokens = token::process_without_warnings(status, body, false)?;
         let id_token = match tokens.id_token.as_deref() {
             Some(jwt) => read_id_token(jwt, &record, record.nonce.as_deref(), now_ms)?,
             None => None,
@@ -306,7 +306,7 @@ impl Grant {
 
     /// Processes a refresh answer (spec #60-#62, #64, #70) into the grant.
     fn accept_refresh(&mut self, status: u16, body: &str, now_ms: u64) -> Result<String> {
-        let fresh = token::process_refresh_response(status, body)?;
+        let fresh = token::process_without_warnings(status, body, true)?;
         let live = self.live.as_mut().ok_or_else(session_ended)?;
         let claims = match fresh.id_token.as_deref() {
             Some(jwt) => read_id_token(jwt, &live.record, None, now_ms)?,
