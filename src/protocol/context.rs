@@ -316,7 +316,10 @@ pub fn merge(ctx: &mut LaunchContext, fresh: LaunchContext) {
     if !fresh.fhir_context.is_empty() {
         ctx.fhir_context = fresh.fhir_context;
     }
-    ctx.need_patient_banner = fresh.need_patient_banner.or(ctx.need_patient_banner);
+    // An `if`, not `fresh.need_patient_banner.or(..)` (7 B gz).
+    if fresh.need_patient_banner.is_some() {
+        ctx.need_patient_banner = fresh.need_patient_banner;
+    }
     replace_if_some(&mut ctx.smart_style_url, fresh.smart_style_url);
     replace_if_some(&mut ctx.intent, fresh.intent);
     replace_if_some(&mut ctx.tenant, fresh.tenant);
