@@ -138,11 +138,22 @@ fn id_member<'a>(obj: &'a Json, name: &'static str) -> Result<Option<&'a str>> {
     }
 }
 
-fn string_member(obj: &Json, name: &str, warnings: &mut Vec<Warning>) -> Option<String> {
+/// Adds `w` with `WARN` (see [`crate::protocol::token::process_without_warnings`]).
+pub(crate) fn push_warning<const WARN: bool>(warnings: &mut Vec<Warning>, w: Warning) {
+    if WARN {
+        warnings.push(w);
+    }
+}
+
+fn string_member<const WARN: bool>(
+    obj: &Json,
+    name: &str,
+    warnings: &mut Vec<Warning>,
+) -> Option<String> {
     match obj.opt_str(name) {
         Ok(s) => s.map(String::from),
         Err(_) => {
-            warnings.push(Warning::ContextMemberNotString);
+            push_warning::<WARN>(warnings, Warning::ContextMemberNotString);
             None
         }
     }
@@ -155,6 +166,13 @@ impl LaunchContext {
     /// (field `patient` / `encounter`); other malformed members are dropped and a
     /// warning is pushed.
     pub fn from_token_response(obj: &Json, warnings: &mut Vec<Warning>) -> Result<Self> {
+        Self::read::<true>(obj, warnings)
+    }
+
+    /// [`LaunchContext::from_token_response`], pushing its warnings only with `WARN`.
+    // Out of line: inlined into the token response's checks it cost 13 B gz more.
+    #[inline(never)]
+    pub(crate) fn read<const WARN: bool>(obj: &Json, warnings: &mut Vec<Warning>) -> Result<Self> {
         let patient = id_member(obj, "patient")?;
         let encounter = id_member(obj, "encounter")?;
         let mut fhir_context = Vec::new();
@@ -164,17 +182,17 @@ impl LaunchContext {
                 for (i, item) in items.iter().enumerate() {
                     match FhirContextItem::parse(i, item) {
                         Ok(item) => fhir_context.push(item),
-                        Err(w) => warnings.push(w),
+                        Err(w) => push_warning::<WARN>(warnings, w),
                     }
                 }
             }
-            Some(_) => warnings.push(Warning::FhirContextNotArray),
+            Some(_) => push_warning::<WARN>(warnings, Warning::FhirContextNotArray),
         }
         let need_patient_banner = match obj.get("need_patient_banner") {
             None | Some(Json::Null) => None,
             Some(Json::Bool(b)) => Some(*b),
             Some(_) => {
-                warnings.push(Warning::BannerNotBoolean);
+                push_warning::<WARN>(warnings, Warning::BannerNotBoolean);
                 None
             }
         };
@@ -183,9 +201,9 @@ impl LaunchContext {
             encounter: encounter.map(String::from),
             fhir_context,
             need_patient_banner,
-            smart_style_url: string_member(obj, "smart_style_url", warnings),
-            intent: string_member(obj, "intent", warnings),
-            tenant: string_member(obj, "tenant", warnings),
+            smart_style_url: string_member::<WARN>(obj, "smart_style_url", warnings),
+            intent: string_member::<WARN>(obj, "intent", warnings),
+            tenant: string_member::<WARN>(obj, "tenant", warnings),
         })
     }
 
@@ -298,7 +316,10 @@ pub fn merge(ctx: &mut LaunchContext, fresh: LaunchContext) {
     if !fresh.fhir_context.is_empty() {
         ctx.fhir_context = fresh.fhir_context;
     }
-    ctx.need_patient_banner = fresh.need_patient_banner.or(ctx.need_patient_banner);
+    // An `if`, not `fresh.need_patient_banner.or(..)` (7 B gz).
+    if fresh.need_patient_banner.is_some() {
+        ctx.need_patient_banner = fresh.need_patient_banner;
+    }
     replace_if_some(&mut ctx.smart_style_url, fresh.smart_style_url);
     replace_if_some(&mut ctx.intent, fresh.intent);
     replace_if_some(&mut ctx.tenant, fresh.tenant);

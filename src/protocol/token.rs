@@ -235,12 +235,29 @@ impl TokenResponse {
 /// `TokenServerError`, 401 is `InvalidClient` (RFC 6749 uses 401 only for client
 /// authentication), anything else `TokenRequestFailed`. The status is always kept.
 pub fn process_token_response(status: u16, body: &str) -> Result<TokenResponse> {
-    read_token_response(status, body, false)
+    read_token_response::<true>(status, body, false)
 }
 
-/// [`process_token_response`], for a refresh when `refresh`. (A flag, not a wrapper
-/// that pushes a warning: the wrapper copied the whole response on its way out.)
-fn read_token_response(status: u16, body: &str, refresh: bool) -> Result<TokenResponse> {
+/// [`process_token_response`], or with `refresh` [`process_refresh_response`], without
+/// the warnings: the same checks and errors, the same response but an empty
+/// [`TokenResponse::warnings`]. For the wasm's steps, which do not report them: the
+/// wasm then has no code for them (99 B gz).
+pub(crate) fn process_without_warnings(
+    status: u16,
+    body: &str,
+    refresh: bool,
+) -> Result<TokenResponse> {
+    read_token_response::<false>(status, body, refresh)
+}
+
+/// [`process_token_response`], for a refresh when `refresh`, with its warnings when
+/// `WARN`. (A flag, not a wrapper that pushes a warning: the wrapper copied the whole
+/// response on its way out.)
+fn read_token_response<const WARN: bool>(
+    status: u16,
+    body: &str,
+    refresh: bool,
+) -> Result<TokenResponse> {
     let json = Json::parse(body).ok();
     if !(200..300).contains(&status) {
         return Err(error_response(status, json.as_ref()));
@@ -284,14 +301,14 @@ fn read_token_response(status: u16, body: &str, refresh: bool) -> Result<TokenRe
             break 'checks invalid("scope");
         };
         if scope.is_none() {
-            warnings.push(Warning::ScopeAbsent);
+            context::push_warning::<WARN>(&mut warnings, Warning::ScopeAbsent);
         }
         // `is_empty` guards, not `Some("")` patterns: those compiled to string comparison
         // calls (34 B gz; and this arm order is 36 B gz less than the empty case last).
         #[allow(clippy::redundant_guards)]
         let refresh_token = match obj.opt_str("refresh_token") {
             Ok(Some(t)) if t.is_empty() => {
-                warnings.push(Warning::RefreshTokenEmpty);
+                context::push_warning::<WARN>(&mut warnings, Warning::RefreshTokenEmpty);
                 None
             }
             Ok(t) => t,
@@ -304,14 +321,16 @@ fn read_token_response(status: u16, body: &str, refresh: bool) -> Result<TokenRe
         };
         match obj.get("authorization_details") {
             None | Some(Json::Null | Json::Array(_)) => {}
-            Some(_) => warnings.push(Warning::AuthorizationDetailsNotArray),
+            Some(_) => {
+                context::push_warning::<WARN>(&mut warnings, Warning::AuthorizationDetailsNotArray)
+            }
         }
-        let context = match LaunchContext::from_token_response(&obj, &mut warnings) {
+        let context = match LaunchContext::read::<WARN>(&obj, &mut warnings) {
             Ok(context) => context,
             Err(e) => break 'checks e,
         };
         if refresh && expires_in.is_none() {
-            warnings.push(Warning::RefreshExpiresInAbsent);
+            context::push_warning::<WARN>(&mut warnings, Warning::RefreshExpiresInAbsent);
         }
         return Ok(TokenResponse {
             access_token: access_token.into(),
@@ -336,7 +355,7 @@ const MAX_EXPIRES_IN: f64 = 315_360_000.0;
 /// there, so its absence adds [`Warning::RefreshExpiresInAbsent`] (spec #64). Merge the result
 /// into the session with [`merge_refresh`].
 pub fn process_refresh_response(status: u16, body: &str) -> Result<TokenResponse> {
-    read_token_response(status, body, true)
+    read_token_response::<true>(status, body, true)
 }
 
 /// Maps a non-success answer to an error (RFC 6749 §5.2, spec #55).
@@ -978,5 +997,37 @@ mod tests {
             (e.code, e.field, e.status),
             (ErrorCode::TokenResponseInvalid, Some("patient"), Some(200))
         );
+    }
+
+    #[test]
+    fn without_warnings_only_the_warnings_differ() {
+        let bodies = [
+            IG_EXAMPLE,
+            r#"{"access_token":"a","token_type":"bearer"}"#,
+            r#"{"access_token":"a","token_type":"bearer","refresh_token":"","intent":5}"#,
+            r#"{"access_token":"a","token_type":"bearer","fhirContext":{},"need_patient_banner":1,"authorization_details":{}}"#,
+            r#"{"access_token":"a","token_type":"bearer","fhirContext":[{"reference":5}]}"#,
+            r#"{"access_token":"a","token_type":"bearer","patient":5}"#,
+            r#"{"error":"invalid_grant"}"#,
+            "not json",
+        ];
+        for body in bodies {
+            for refresh in [false, true] {
+                let full = read_token_response::<true>(200, body, refresh);
+                let quiet = process_without_warnings(200, body, refresh);
+                match (full, quiet) {
+                    (Ok(mut full), Ok(quiet)) => {
+                        assert!(quiet.warnings.is_empty(), "{body}");
+                        full.warnings.clear();
+                        assert!(full == quiet, "{body}");
+                    }
+                    (Err(full), Err(quiet)) => assert_eq!(full, quiet, "{body}"),
+                    _ => panic!("{body}: one failed, the other did not"),
+                }
+            }
+        }
+        // The bodies above do warn, so the comparison is not of two empty lists.
+        let warned = process_refresh_response(200, bodies[2]).unwrap();
+        assert!(warned.warnings.len() >= 3, "{:?}", warned.warnings);
     }
 }
