@@ -31,7 +31,7 @@ export class SmartClient {
   // The one refresh in flight, shared by every caller (spec #63): the last one started.
   // The wasm answers "join" only while it is in flight, so it is never cleared.
   #refreshing;
-  #stopTimer = null;
+  #stopTimer; // undefined until the first step: ?.() skips it as it does null
   #stopWake;
   #timeoutMs;
   #verifyIdToken;
