@@ -6,7 +6,7 @@ import { SmartError, invalidOptions } from "../js/smart_error.js";
 
 let wasm;
 
-const encoder = new TextEncoder();
+export const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Takes the exports of an instantiated wasm (src/browser/wasm.js, the bundler entry). */
