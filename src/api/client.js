@@ -15,10 +15,14 @@ export const LAUNCH = Symbol("launch");
 /** The fhirContext items (spec #50): the wasm's normalised members over the item's
  *  own members (identifier, extensions) from the response that carried them. */
 function contextItems(items, response) {
-  const raw = Array.isArray(response.fhirContext) ? response.fhirContext : [];
+  // The wasm read its items out of this same text's fhirContext array, so with any
+  // item it is an array; no Array.isArray (14 B gz). (Only a body naming fhirContext
+  // twice, an array first, could differ: the wasm reads the first, JSON.parse the last;
+  // ?. keeps a null there from throwing.)
+  const raw = response.fhirContext;
   // A 2.0 item is a string: it has no members to add (spread, it would give its
   // characters). Spreading null or false adds nothing.
-  return items.map(({ i, ...item }) => ({ ...(typeof raw[i] === "object" && raw[i]), ...item }));
+  return items.map(({ i, ...item }) => ({ ...(typeof raw?.[i] === "object" && raw[i]), ...item }));
 }
 
 export class SmartClient {
