@@ -56,8 +56,8 @@ function call(fn, head, texts, data) {
 }
 
 /** Runs the wasm step `name` with `args` (strings, numbers, booleans, undefined); no
- *  bytes (an empty array reads as none). */
-export const step = (name, ...args) => call("step", [], [name, JSON.stringify(args)], []);
+ *  bytes (an empty array reads as none; through stepWithBytes, 1 B gz). */
+export const step = (name, ...args) => stepWithBytes(name, [], ...args);
 
 /** Runs a step that also takes bytes (random bytes, a digest). */
 export const stepWithBytes = (name, data, ...args) => call("step", [], [name, JSON.stringify(args)], data);
