@@ -36,7 +36,8 @@ export function start({ method = "GET", url, accept = "application/json", form, 
     referrerPolicy: "no-referrer",
     signal: controller.signal,
   };
-  const stopTimer = later(timeoutMs, () => controller.abort());
+  const abort = () => controller.abort(); // for the timer and the caller alike (1 B gz)
+  const stopTimer = later(timeoutMs, abort);
   const answer = (async () => {
     try {
       const response = await fetch(url, options);
@@ -52,7 +53,7 @@ export function start({ method = "GET", url, accept = "application/json", form, 
   // A request whose caller gave up on it (another step failed first) must not surface
   // as an unhandled rejection; the caller that awaits it still gets the error.
   answer.catch(() => {});
-  return { answer, abort: () => controller.abort() };
+  return { answer, abort };
 }
 
 /** Starts the form POST of a wasm step's `{ url, body }` (token, refresh, revocation). */
