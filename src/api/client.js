@@ -212,9 +212,10 @@ export class SmartClient {
   }
 
   /** Sends the one refresh request (spec #60-#62, #64, #70); its promise is kept for
-   *  joiners. It starts a microtask later, so that the promise is in place first. */
+   *  joiners (returned as it is assigned: 6 B gz less than a const). It starts a
+   *  microtask later, so that the promise is in place first. */
   #startRefresh(scope) {
-    const run = (async () => {
+    return (this.#refreshing = (async () => {
       await undefined; // the microtask after which the promise is in place
       try {
         const answer = await http.post(this.#grant.step("refresh_request", scope), this.#timeoutMs).answer;
@@ -229,8 +230,6 @@ export class SmartClient {
         this.#apply(this.#grant.step("refresh_failed", e.code ?? "network_error", Date.now()), e);
         throw e;
       }
-    })();
-    this.#refreshing = run;
-    return run;
+    })());
   }
 }
