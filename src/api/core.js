@@ -9,11 +9,9 @@ let wasm;
 export const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Takes the exports of an instantiated wasm (src/browser/wasm.js, the bundler entry). */
-export function attach(exports) {
-  wasm = exports;
-  return exports;
-}
+/** Takes the exports of an instantiated wasm (src/browser/wasm.js, the bundler entry);
+ *  answers them. */
+export const attach = (exports) => (wasm = exports);
 
 /** A view of `length` bytes at `at` of the wasm's memory as it is now (it may have
  *  grown since the last call). Made afresh each time, which costs nanoseconds: a cached
