@@ -48,16 +48,13 @@ export async function verify(alg, jwk, input, signature) {
   const s = globalThis.crypto?.subtle;
   if (!s) throw unavailable();
   const algorithm = ALGORITHMS[alg];
-  let key;
-  try {
-    key = await s.importKey("jwk", jwk, algorithm, false, ["verify"]);
-  } catch {
+  // A promise-returning Web Crypto method rejects, it never throws (WebIDL, bad
+  // arguments included): .catch in place of try blocks, 10 B gz less.
+  const key = await s.importKey("jwk", jwk, algorithm, false, ["verify"]).catch(() => {
     throw invalid("jwks");
-  }
+  });
   const bytes = Uint8Array.from(atob(signature.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-  let valid;
-  try {
-    valid = await s.verify(algorithm, key, bytes, encoder.encode(input));
-  } catch {}
-  if (!valid) throw invalid("signature");
+  if (!(await s.verify(algorithm, key, bytes, encoder.encode(input)).catch(() => false))) {
+    throw invalid("signature");
+  }
 }
