@@ -38,18 +38,18 @@ export function start({ method = "GET", url, accept = "application/json", form, 
   };
   const abort = () => controller.abort(); // for the timer and the caller alike (1 B gz)
   const stopTimer = later(timeoutMs, abort);
-  const answer = (async () => {
-    try {
-      const response = await fetch(url, options);
-      const body = await response.text();
-      return { status: response.status, body, wwwAuthenticate: response.headers.get("www-authenticate") };
-    } catch (e) {
+  // A promise chain, not an async function with try/catch/finally: 8 B gz less.
+  const answer = fetch(url, options)
+    .then(async (response) => ({
+      status: response.status,
+      body: await response.text(),
+      wwwAuthenticate: response.headers.get("www-authenticate"),
+    }))
+    .catch((e) => {
       const aborted = controller.signal.aborted || e?.name === "AbortError" || e?.name === "TimeoutError";
       throw new SmartError(aborted ? "timeout" : "network_error");
-    } finally {
-      stopTimer();
-    }
-  })();
+    })
+    .finally(stopTimer);
   // A request whose caller gave up on it (another step failed first) must not surface
   // as an unhandled rejection; the caller that awaits it still gets the error.
   answer.catch(() => {});
