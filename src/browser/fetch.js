@@ -1,9 +1,9 @@
 // HTTP through the browser's fetch, with a timeout (AbortController).
 //
-// Every request is CORS mode with `credentials: "omit"`: SMART endpoints are reached
-// cross-origin, and cookies must never ride along (spec #43; client-js #82). None sends
-// a Referer: on the callback page the address may still hold the authorization code
-// when the token request leaves.
+// Every request is CORS mode (fetch's default) with `credentials: "omit"`: SMART
+// endpoints are reached cross-origin, and cookies must never ride along (spec #43;
+// client-js #82). None sends a Referer: on the callback page the address may still hold
+// the authorization code when the token request leaves.
 import { SmartError, invalidOptions } from "../js/smart_error.js";
 import { later } from "./timers.js";
 
@@ -31,7 +31,7 @@ export function start({ method = "GET", url, accept = "application/json", form, 
     headers,
     // A form is ours (the token endpoint); an undefined body is no body (WebIDL).
     body: form ?? init?.body,
-    mode: "cors",
+    // mode: fetch's default for a URL is "cors" (Fetch, new Request): 7 B gz less unsaid.
     credentials: "omit",
     referrerPolicy: "no-referrer",
     signal: controller.signal,
