@@ -6,14 +6,12 @@ import { SmartError, invalidOptions } from "../js/smart_error.js";
 
 let wasm;
 
-const encoder = new TextEncoder();
+export const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Takes the exports of an instantiated wasm (src/browser/wasm.js, the bundler entry). */
-export function attach(exports) {
-  wasm = exports;
-  return exports;
-}
+/** Takes the exports of an instantiated wasm (src/browser/wasm.js, the bundler entry);
+ *  answers them. */
+export const attach = (exports) => (wasm = exports);
 
 /** A view of `length` bytes at `at` of the wasm's memory as it is now (it may have
  *  grown since the last call). Made afresh each time, which costs nanoseconds: a cached
@@ -56,8 +54,8 @@ function call(fn, head, texts, data) {
 }
 
 /** Runs the wasm step `name` with `args` (strings, numbers, booleans, undefined); no
- *  bytes (an empty array reads as none). */
-export const step = (name, ...args) => call("step", [], [name, JSON.stringify(args)], []);
+ *  bytes (an empty array reads as none; through stepWithBytes, 1 B gz). */
+export const step = (name, ...args) => stepWithBytes(name, [], ...args);
 
 /** Runs a step that also takes bytes (random bytes, a digest). */
 export const stepWithBytes = (name, data, ...args) => call("step", [], [name, JSON.stringify(args)], data);

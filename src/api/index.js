@@ -12,8 +12,7 @@ export { SmartClient, SmartError };
 /** Starts the launch: discovery, then the authorization redirect (EHR or standalone). */
 export async function authorize(options) {
   const p = plan(options);
-  const { url } = await prepare(p);
-  location.navigate(url, p.target);
+  location.navigate((await prepare(p)).url, p.target);
 }
 
 /** Like authorize, but returns the authorization URL and its state instead of going

@@ -1,9 +1,9 @@
 // HTTP through the browser's fetch, with a timeout (AbortController).
 //
-// Every request is CORS mode with `credentials: "omit"`: SMART endpoints are reached
-// cross-origin, and cookies must never ride along (spec #43; client-js #82). None sends
-// a Referer: on the callback page the address may still hold the authorization code
-// when the token request leaves.
+// Every request is CORS mode (fetch's default) with `credentials: "omit"`: SMART
+// endpoints are reached cross-origin, and cookies must never ride along (spec #43;
+// client-js #82). None sends a Referer: on the callback page the address may still hold
+// the authorization code when the token request leaves.
 import { SmartError, invalidOptions } from "../js/smart_error.js";
 import { later } from "./timers.js";
 
@@ -31,28 +31,29 @@ export function start({ method = "GET", url, accept = "application/json", form, 
     headers,
     // A form is ours (the token endpoint); an undefined body is no body (WebIDL).
     body: form ?? init?.body,
-    mode: "cors",
+    // mode: fetch's default for a URL is "cors" (Fetch, new Request): 7 B gz less unsaid.
     credentials: "omit",
     referrerPolicy: "no-referrer",
     signal: controller.signal,
   };
-  const stopTimer = later(timeoutMs, () => controller.abort());
-  const answer = (async () => {
-    try {
-      const response = await fetch(url, options);
-      const body = await response.text();
-      return { status: response.status, body, wwwAuthenticate: response.headers.get("www-authenticate") };
-    } catch (e) {
+  const abort = () => controller.abort(); // for the timer and the caller alike (1 B gz)
+  const stopTimer = later(timeoutMs, abort);
+  // A promise chain, not an async function with try/catch/finally: 8 B gz less.
+  const answer = fetch(url, options)
+    .then(async (response) => ({
+      status: response.status,
+      body: await response.text(),
+      wwwAuthenticate: response.headers.get("www-authenticate"),
+    }))
+    .catch((e) => {
       const aborted = controller.signal.aborted || e?.name === "AbortError" || e?.name === "TimeoutError";
       throw new SmartError(aborted ? "timeout" : "network_error");
-    } finally {
-      stopTimer();
-    }
-  })();
+    })
+    .finally(stopTimer);
   // A request whose caller gave up on it (another step failed first) must not surface
   // as an unhandled rejection; the caller that awaits it still gets the error.
   answer.catch(() => {});
-  return { answer, abort: () => controller.abort() };
+  return { answer, abort };
 }
 
 /** Starts the form POST of a wasm step's `{ url, body }` (token, refresh, revocation). */

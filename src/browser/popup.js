@@ -17,7 +17,7 @@ const WINDOW_NAME = "smart-launch-authorize";
  *  under the popup's name (an EHR that opens the app in a new window gives it an
  *  opener too, but not this name). The name first: reading `opener` costs milliseconds
  *  on a page's first access, and most pages are not the popup. */
-export const isAuthorizationPopup = () => window.name === WINDOW_NAME && !!window.opener;
+export const isAuthorizationPopup = () => window.name === WINDOW_NAME && window.opener; // truthy or not: its one caller tests it (2 B gz)
 
 /** Opens an empty popup of the given size; call it inside the click (popup blockers). */
 export function open(width, height) {
@@ -45,7 +45,7 @@ export function navigate(popup, url) {
  */
 export function waitForCallback(popup, expectedOrigin, state) {
   return new Promise((resolve, reject) => {
-    let timer;
+    let timer; // the poll's interval
     const settle = (outcome, value) => {
       clearTimeout(timer);
       window.removeEventListener("message", onMessage);
@@ -58,12 +58,10 @@ export function waitForCallback(popup, expectedOrigin, state) {
       settle(resolve, typeof data.query === "string" ? data.query : "");
     };
     window.addEventListener("message", onMessage);
-    // No event tells the opener that the user closed the window: poll `closed`.
-    const poll = () => {
-      if (popup.closed) settle(reject, new SmartError("popup_closed"));
-      else timer = setTimeout(poll, CLOSED_POLL_MS);
-    };
-    timer = setTimeout(poll, CLOSED_POLL_MS);
+    // No event tells the opener that the user closed the window: poll `closed`. An
+    // interval, which settle's clearTimeout clears as well (HTML keeps one list of
+    // timers): 3 B gz less than a chain of timeouts.
+    timer = setInterval(() => popup.closed && settle(reject, new SmartError("popup_closed")), CLOSED_POLL_MS);
   });
 }
 
