@@ -5,10 +5,12 @@
 // The longest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once.
 const MAX_DELAY_MS = 0x7fffffff;
 
-/** Calls `f` once after `delayMs`; returns the function that cancels it. A negative
- *  (or NaN) delay needs no clamp: setTimeout takes it as 0 (HTML), 7 B gz less. */
+/** Calls `f` once after `delayMs`; returns the function that cancels it. The clamp at 0
+ *  stays: setTimeout converts its delay to a 32-bit integer (WebIDL `long`) before HTML
+ *  clamps negatives, so a delay below -2^31 ms (a wake time weeks in the past, after a
+ *  long sleep) would wrap to a positive delay of days. */
 export function later(delayMs, f) {
-  const id = setTimeout(f, Math.min(delayMs, MAX_DELAY_MS));
+  const id = setTimeout(f, Math.min(Math.max(delayMs, 0), MAX_DELAY_MS));
   return () => clearTimeout(id);
 }
 
