@@ -48,10 +48,9 @@ fn invalid(field: &'static str) -> Error {
 /// qualify (an ambiguous set is refused rather than tried key by key).
 pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Result<Json> {
     let doc = Json::parse(jwks_body).map_err(|_| invalid("jwks"))?;
-    let keys = doc
-        .get("keys")
-        .and_then(Json::as_array)
-        .ok_or_else(|| invalid("jwks"))?;
+    let Some(Json::Array(keys)) = doc.get("keys") else {
+        return Err(invalid("jwks"));
+    };
     let mut found = None;
     for key in keys {
         let fits = member_is(key, "kty", alg.key_type())
