@@ -47,7 +47,10 @@ fn invalid(field: &'static str) -> Error {
 /// the token, the key must carry the same `kid`; without one, exactly one key may
 /// qualify (an ambiguous set is refused rather than tried key by key).
 pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Result<Json> {
-    let doc = Json::parse(jwks_body).map_err(|_| invalid("jwks"))?;
+    // `let else`, not `map_err` and `?`: 5 B gz.
+    let Ok(doc) = Json::parse(jwks_body) else {
+        return Err(invalid("jwks"));
+    };
     let Some(Json::Array(keys)) = doc.get("keys") else {
         return Err(invalid("jwks"));
     };
