@@ -319,8 +319,11 @@ fn fhir_user<'a>(claim: &'a str, aud: &str) -> Option<FhirUser<'a>> {
     } else {
         // Absolute: the first `:` must end an `http(s)` scheme, followed by `//`.
         let (scheme, rest) = text::split_once(claim, b':')?;
-        let http = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
-        let authority_path = rest.strip_prefix("//").filter(|_| http)?;
+        // An early return, not a flag filtered on `strip_prefix`: 5 B gz.
+        if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+            return None;
+        }
+        let authority_path = rest.strip_prefix("//")?;
         text::split_once(authority_path, b'/')?.1
     };
     // `Type/id` at the end of the path, or `Type/id/_history/vid`: a versioned
