@@ -573,11 +573,9 @@ fn covers_resource<'a, Q: Query<'a> + Eq>(
     for g in granted {
         let applies = g.context == req.context
             && (g.resource_type == req.resource_type || is_any_type(g.resource_type))
-            && match (g.query, req.query) {
-                (None, _) => true,
-                (Some(gq), Some(rq)) => gq == rq,
-                (Some(_), None) => false,
-            };
+            // No granted query, or the same one (as a set); the `Option` comparison
+            // is 14 B gz less than a match on both queries.
+            && (g.query.is_none() || g.query == req.query);
         if applies {
             letters = letters.union(g.perms);
         }
