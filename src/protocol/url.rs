@@ -528,7 +528,9 @@ pub fn is_under(url: &str, base: &str) -> bool {
     let Some(b) = parse_url(base) else {
         return false;
     };
-    if !same_scheme(u.scheme, b.scheme) || u.host != b.host || u.port != b.port {
+    // Same scheme, host and port, as the origins' text: the host holds no `:` outside
+    // its brackets, so the text tells them apart. Three comparisons were 20 B gz more.
+    if u.origin() != b.origin() {
         return false;
     }
     let base_path = text::trim_end(&b.path, b'/');
