@@ -520,8 +520,8 @@ pub fn strip_trailing_slash(url: &str) -> &str {
 /// segments in `url` are resolved first. Decides whether the bearer token may be sent
 /// (spec #57): `https://h/fhir2` is not under `https://h/fhir`. Unparseable input is
 /// `false`.
-/// Two `let else`, not one on a tuple of both parses (20 B gz).
 pub fn is_under(url: &str, base: &str) -> bool {
+    // Two `let else`, not one on a tuple of both parses (20 B gz).
     let Some(u) = parse_url(url) else {
         return false;
     };
