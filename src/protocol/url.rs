@@ -521,10 +521,16 @@ pub fn strip_trailing_slash(url: &str) -> &str {
 /// (spec #57): `https://h/fhir2` is not under `https://h/fhir`. Unparseable input is
 /// `false`.
 pub fn is_under(url: &str, base: &str) -> bool {
-    let (Some(u), Some(b)) = (parse_url(url), parse_url(base)) else {
+    // Two `let else`, not one on a tuple of both parses (20 B gz).
+    let Some(u) = parse_url(url) else {
         return false;
     };
-    if !same_scheme(u.scheme, b.scheme) || u.host != b.host || u.port != b.port {
+    let Some(b) = parse_url(base) else {
+        return false;
+    };
+    // Same scheme, host and port, as the origins' text: the host holds no `:` outside
+    // its brackets, so the text tells them apart. Three comparisons were 20 B gz more.
+    if u.origin() != b.origin() {
         return false;
     }
     let base_path = text::trim_end(&b.path, b'/');
