@@ -276,7 +276,7 @@ fn read_token_response<const WARN: bool>(
         // an OAuth `error` is that error.
         let access_token = match obj.get("access_token") {
             Some(Json::String(t)) if !t.is_empty() => t,
-            None if obj.get("error").and_then(Json::as_str).is_some() => {
+            None if matches!(obj.get("error"), Some(Json::String(_))) => {
                 break 'checks error_response(status, Some(&obj))
             }
             _ => break 'checks invalid("access_token"),
