@@ -46,9 +46,9 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
     if !member_is(&doc, "resourceType", "OperationOutcome") {
         return None;
     }
-    // Joined as they are found: a collected list, then joined, cost more wasm.
-    let mut joined = String::new();
-    let mut found = false;
+    // Joined as they are found: a collected list, then joined, cost more wasm; an
+    // Option, not a String and a found flag (2 B gz).
+    let mut joined: Option<String> = None;
     let Some(Json::Array(issues)) = doc.get("issue") else {
         return None;
     };
@@ -62,13 +62,14 @@ pub fn operation_outcome_text(body: &str) -> Option<String> {
         } else {
             continue;
         };
-        if found {
+        if let Some(joined) = &mut joined {
             joined.push_str("; ");
+            joined.push_str(text);
+        } else {
+            joined = Some(text.clone());
         }
-        found = true;
-        joined.push_str(text);
     }
-    found.then_some(joined)
+    joined
 }
 
 #[cfg(test)]
