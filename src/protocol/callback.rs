@@ -324,7 +324,11 @@ pub fn check_callback<'a>(
         return Err(Error::new(ErrorCode::TransactionExpired));
     }
     if let Some(got) = &params.iss {
-        if record.issuer.as_ref().is_some_and(|expected| got != expected) {
+        if record
+            .issuer
+            .as_ref()
+            .is_some_and(|expected| got != expected)
+        {
             return Err(Error::at(ErrorCode::IssuerMismatch, "iss"));
         }
     }
