@@ -323,8 +323,12 @@ pub fn check_callback<'a>(
     if record.is_expired(now_ms) {
         return Err(Error::new(ErrorCode::TransactionExpired));
     }
-    if let (Some(got), Some(expected)) = (&params.iss, &record.issuer) {
-        if got != expected {
+    if let Some(got) = &params.iss {
+        if record
+            .issuer
+            .as_ref()
+            .is_some_and(|expected| got != expected)
+        {
             return Err(Error::at(ErrorCode::IssuerMismatch, "iss"));
         }
     }
