@@ -450,7 +450,7 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
     } else {
         with_relative(&base, relative)
     };
-    Some(parse_url(&absolute)?.href())
+    parse_url(&absolute).map(|u| u.href())
 }
 
 /// `base`'s origin with the authority-less reference `relative` applied
