@@ -13,7 +13,7 @@
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::scopes::launch_types;
-use super::warning::Warning;
+use super::warning::{self, Warning};
 use crate::prelude::*;
 
 /// One `fhirContext` item, whatever the version that produced it (spec #50):
@@ -138,13 +138,6 @@ fn id_member<'a>(obj: &'a Json, name: &'static str) -> Result<Option<&'a str>> {
     }
 }
 
-/// Adds `w` with `WARN` (see [`crate::protocol::token::process_without_warnings`]).
-pub(crate) fn push_warning<const WARN: bool>(warnings: &mut Vec<Warning>, w: Warning) {
-    if WARN {
-        warnings.push(w);
-    }
-}
-
 fn string_member<const WARN: bool>(
     obj: &Json,
     name: &str,
@@ -153,7 +146,7 @@ fn string_member<const WARN: bool>(
     match obj.opt_str(name) {
         Ok(s) => s.map(String::from),
         Err(_) => {
-            push_warning::<WARN>(warnings, Warning::ContextMemberNotString);
+            warning::push::<WARN>(warnings, Warning::ContextMemberNotString);
             None
         }
     }
@@ -182,17 +175,17 @@ impl LaunchContext {
                 for (i, item) in items.iter().enumerate() {
                     match FhirContextItem::parse(i, item) {
                         Ok(item) => fhir_context.push(item),
-                        Err(w) => push_warning::<WARN>(warnings, w),
+                        Err(w) => warning::push::<WARN>(warnings, w),
                     }
                 }
             }
-            Some(_) => push_warning::<WARN>(warnings, Warning::FhirContextNotArray),
+            Some(_) => warning::push::<WARN>(warnings, Warning::FhirContextNotArray),
         }
         let need_patient_banner = match obj.get("need_patient_banner") {
             None | Some(Json::Null) => None,
             Some(Json::Bool(b)) => Some(*b),
             Some(_) => {
-                push_warning::<WARN>(warnings, Warning::BannerNotBoolean);
+                warning::push::<WARN>(warnings, Warning::BannerNotBoolean);
                 None
             }
         };

@@ -22,7 +22,7 @@ use super::error::{Error, ErrorCode, Result};
 use super::json::{strings, Json};
 use super::jwks::member_is;
 use super::url::{is_https_or_local, parse_url, resolve, strip_trailing_slash};
-use super::warning::Warning;
+use super::warning::{self, Warning};
 use crate::prelude::*;
 
 /// Where the SMART configuration lives, relative to the FHIR base.
@@ -204,7 +204,7 @@ fn opt_strings<const WARN: bool>(
             // Fewer strings than items: some were not strings (a second loop over the
             // items, `all(is_string)`, cost 11 bytes of wasm gzip).
             if kept.len() != items.len() {
-                push_warning::<WARN>(warnings, Warning::NonStringItems);
+                warning::push_once::<WARN>(warnings, Warning::NonStringItems);
             }
             Ok(Some(kept))
         }
@@ -291,7 +291,7 @@ fn read_endpoints<const WARN: bool>(
                 let Some(w) = shown else {
                     return Err(err);
                 };
-                push_warning::<WARN>(&mut config.warnings, w);
+                warning::push_once::<WARN>(&mut config.warnings, w);
                 continue;
             }
         };
@@ -337,13 +337,6 @@ fn empty_config(legacy: bool) -> SmartConfiguration {
 }
 
 /// Adds `w` once, with `WARN`: see [`process_without_warnings`].
-fn push_warning<const WARN: bool>(warnings: &mut Vec<Warning>, w: Warning) {
-    // `iter().all`, not `contains`, which linked its own `SliceContains` copy: 16 B gz.
-    if WARN && warnings.iter().all(|&seen| seen != w) {
-        warnings.push(w);
-    }
-}
-
 fn check_status(status: u16) -> Result<()> {
     if (200..300).contains(&status) {
         Ok(())
@@ -423,7 +416,7 @@ fn process<const WARN: bool>(
     };
     source.require()?;
     if legacy {
-        push_warning::<WARN>(&mut config.warnings, Warning::LegacyPkceUnadvertised);
+        warning::push_once::<WARN>(&mut config.warnings, Warning::LegacyPkceUnadvertised);
     } else {
         config.capabilities = opt_strings::<WARN>(&doc, "capabilities", &mut config.warnings)?
             .ok_or_else(|| invalid("capabilities"))?;
@@ -466,7 +459,7 @@ fn read_members<const WARN: bool>(config: &mut SmartConfiguration, doc: &Json) -
         ));
     }
     if has_string(methods, "plain") {
-        push_warning::<WARN>(warnings, Warning::PlainPkceListed);
+        warning::push_once::<WARN>(warnings, Warning::PlainPkceListed);
     }
 
     config.grant_types_supported = opt_strings::<WARN>(doc, "grant_types_supported", warnings)?;
@@ -478,22 +471,22 @@ fn read_members<const WARN: bool>(config: &mut SmartConfiguration, doc: &Json) -
             ));
         }
         Some(_) => {}
-        None => push_warning::<WARN>(warnings, Warning::GrantTypesAbsent),
+        None => warning::push_once::<WARN>(warnings, Warning::GrantTypesAbsent),
     }
     config.scopes_supported = opt_strings::<WARN>(doc, "scopes_supported", warnings)?;
     config.response_types_supported =
         opt_strings::<WARN>(doc, "response_types_supported", warnings)?;
     if let Some(r) = &config.response_types_supported {
         if !has_string(r, "code") {
-            push_warning::<WARN>(warnings, Warning::ResponseTypesLackCode);
+            warning::push_once::<WARN>(warnings, Warning::ResponseTypesLackCode);
         }
     }
 
     if !config.has_capability("client-public") {
-        push_warning::<WARN>(&mut config.warnings, Warning::ClientPublicAbsent);
+        warning::push_once::<WARN>(&mut config.warnings, Warning::ClientPublicAbsent);
     }
     if config.has_capability("sso-openid-connect") && config.issuer.is_none() {
-        push_warning::<WARN>(&mut config.warnings, Warning::SsoWithoutIssuer);
+        warning::push_once::<WARN>(&mut config.warnings, Warning::SsoWithoutIssuer);
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ use super::context::{self, LaunchContext};
 use super::error::{Error, ErrorCode, Result};
 use super::json::Json;
 use super::url::form_encode_into;
-use super::warning::Warning;
+use super::warning::{self, Warning};
 
 /// The `Content-Type` of every token, refresh and revocation request (RFC 6749 §4.1.3).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -301,14 +301,14 @@ fn read_token_response<const WARN: bool>(
             break 'checks invalid("scope");
         };
         if scope.is_none() {
-            context::push_warning::<WARN>(&mut warnings, Warning::ScopeAbsent);
+            warning::push::<WARN>(&mut warnings, Warning::ScopeAbsent);
         }
         // `is_empty` guards, not `Some("")` patterns: those compiled to string comparison
         // calls (34 B gz; and this arm order is 36 B gz less than the empty case last).
         #[allow(clippy::redundant_guards)]
         let refresh_token = match obj.opt_str("refresh_token") {
             Ok(Some(t)) if t.is_empty() => {
-                context::push_warning::<WARN>(&mut warnings, Warning::RefreshTokenEmpty);
+                warning::push::<WARN>(&mut warnings, Warning::RefreshTokenEmpty);
                 None
             }
             Ok(t) => t,
@@ -321,16 +321,14 @@ fn read_token_response<const WARN: bool>(
         };
         match obj.get("authorization_details") {
             None | Some(Json::Null | Json::Array(_)) => {}
-            Some(_) => {
-                context::push_warning::<WARN>(&mut warnings, Warning::AuthorizationDetailsNotArray)
-            }
+            Some(_) => warning::push::<WARN>(&mut warnings, Warning::AuthorizationDetailsNotArray),
         }
         let context = match LaunchContext::read::<WARN>(&obj, &mut warnings) {
             Ok(context) => context,
             Err(e) => break 'checks e,
         };
         if refresh && expires_in.is_none() {
-            context::push_warning::<WARN>(&mut warnings, Warning::RefreshExpiresInAbsent);
+            warning::push::<WARN>(&mut warnings, Warning::RefreshExpiresInAbsent);
         }
         return Ok(TokenResponse {
             access_token: access_token.into(),

@@ -6,6 +6,8 @@
 //! variant's doc comment; [`Warning::as_str`] gives a stable snake_case code for a
 //! console or a log.
 
+use crate::prelude::*;
+
 /// A deviation of the server that the protocol steps tolerate. The string of each (see
 /// [`Warning::as_str`]) never changes once released; new warnings may be added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -81,6 +83,23 @@ impl Warning {
             BannerNotBoolean => "banner_not_boolean",
             ContextMemberNotString => "context_member_not_string",
         }
+    }
+}
+
+/// Adds `w` when `WARN`: the readers are generic over it so that the wasm, which
+/// reports no warnings, compiles them without any (`token::process_without_warnings`,
+/// `discovery::process_without_warnings`).
+pub(crate) fn push<const WARN: bool>(warnings: &mut Vec<Warning>, w: Warning) {
+    if WARN {
+        warnings.push(w);
+    }
+}
+
+/// [`push`], unless `warnings` holds `w` already.
+pub(crate) fn push_once<const WARN: bool>(warnings: &mut Vec<Warning>, w: Warning) {
+    // `iter().all`, not `contains`, which linked its own `SliceContains` copy: 16 B gz.
+    if WARN && warnings.iter().all(|&seen| seen != w) {
+        warnings.push(w);
     }
 }
 
