@@ -24,6 +24,8 @@ const LAUNCH_TIMEOUT_MS = 60_000;
 
 const SL = { key: "sl", name: "smart-launch", clientId: "smart-launch-bench" };
 const FC = { key: "fc", name: `fhirclient ${FC_VERSION}`, clientId: "fhirclient-bench" };
+// No library: the browser calls a launch cannot avoid, with no checks (bench/apps/bare).
+const FLOOR = { key: "bare", name: "no library", clientId: "bare-bench" };
 
 function intEnv(name, fallback) {
   const v = Number.parseInt(env[name] ?? "", 10);
@@ -197,7 +199,8 @@ async function launchPairs(browser) {
   for (let i = 0; i < WARMUP + PAIRS; i++) {
     const a = (await launch(browser, SL)).result;
     const b = (await launch(browser, FC)).result;
-    if (i >= WARMUP) pairs.push({ smartLaunch: a, fhirclient: b });
+    const c = (await launch(browser, FLOOR)).result;
+    if (i >= WARMUP) pairs.push({ smartLaunch: a, fhirclient: b, floor: c });
     process.stderr.write(`\rbench: launch pair ${i + 1}/${WARMUP + PAIRS}${i < WARMUP ? " (warm-up)" : ""}   `);
   }
   process.stderr.write("\n");
@@ -209,10 +212,11 @@ async function launchPairs(browser) {
     summary[key] = {
       smartLaunch: stats(pairs.map((p) => p.smartLaunch[key])),
       fhirclient: stats(pairs.map((p) => p.fhirclient[key])),
+      floor: stats(pairs.map((p) => p.floor[key])),
       pairRatio: stats(ratios),
     };
   }
-  return { pairs: pairs.length, warmup: WARMUP, order: "smart-launch, fhirclient, alternating", summary, raw: pairs };
+  return { pairs: pairs.length, warmup: WARMUP, order: "smart-launch, fhirclient, no library, in turn", summary, raw: pairs };
 }
 
 /** Did both clients really use PKCE S256 at /authorize and send a verifier to /token? */
@@ -220,7 +224,7 @@ async function checkPkce() {
   const out = {};
   const authorize = await (await fetch(`${SANDBOX}/_log?path=/authorize`)).json();
   const token = await (await fetch(`${SANDBOX}/_log?path=/token`)).json();
-  for (const lib of [SL, FC]) {
+  for (const lib of [SL, FC, FLOOR]) {
     const a = authorize.filter((r) => r.query?.client_id === lib.clientId);
     const t = token.filter((r) => r.form?.client_id === lib.clientId && r.form?.grant_type === "authorization_code");
     out[lib.key] = {
@@ -376,16 +380,19 @@ function table(r) {
   L.push(`### Launch to ready: standalone launch, ${lp.pairs} pairs after ${lp.warmup} warm-up, alternating, fresh browser context each`);
   L.push("");
   L.push(`ms, median [p10–p90]; ratios smart-launch / fhirclient: the median of the per-pair ratios, and the ratio of the medians.`);
+  L.push(`"No library" is a third launch in each pair that makes only the browser calls (discovery, PKCE, sessionStorage, the`);
+  L.push(`redirect, the code exchange, history.replaceState) with no checks: the floor under both libraries (bench/apps/bare).`);
   L.push("");
-  L.push(`| measure | smart-launch | fhirclient | per-pair ratio | ratio of medians |`);
-  L.push(`|---|---:|---:|---:|---:|`);
+  L.push(`| measure | smart-launch | fhirclient | no library | per-pair ratio | ratio of medians |`);
+  L.push(`|---|---:|---:|---:|---:|---:|`);
   for (const [key, label] of LAUNCH_MEASURES) {
     const s = lp.summary[key];
     const fcCell = key === "initMs" || key === "launchInitMs" ? "(no init)" : spread(s.fhirclient);
     const noInit = key === "initMs" || key === "launchInitMs";
     const rCell = noInit ? "" : ratio(s.pairRatio?.median);
     const mCell = noInit || !s.fhirclient ? "" : ratio(s.smartLaunch.median / s.fhirclient.median);
-    L.push(`| ${label.replace(/^ +/, (sp) => "&nbsp;".repeat(sp.length))} | ${spread(s.smartLaunch)} | ${fcCell} | ${rCell} | ${mCell} |`);
+    const floorCell = noInit ? "(no init)" : spread(s.floor);
+    L.push(`| ${label.replace(/^ +/, (sp) => "&nbsp;".repeat(sp.length))} | ${spread(s.smartLaunch)} | ${fcCell} | ${floorCell} | ${rCell} | ${mCell} |`);
   }
   L.push("");
   const ss = r.steady;
@@ -419,12 +426,15 @@ function table(r) {
   L.push(`| goal: under fhirclient pure (${kb(fc.pure.gzip)}) | ${ratio(r.size.ratioToPure.gzip)}× | ${gz < fc.pure.gzip ? "yes" : "no"} |`);
   L.push(`| launch-to-ready at least as fast as fhirclient (median per-pair ratio ≤ 1) | ${ratio(launchRatio)} | ${launchRatio <= 1 ? "yes" : "no"} |`);
   L.push(`| library work in ready() apart from the network < 5 ms | ${ms(work)} ms | ${work < 5 ? "yes" : "no"} |`);
+  const floor = lp.summary.readyOverheadMs.floor?.median;
+  L.push(`| (the same with no library, the browser calls alone: ${ms(floor)} ms) | | |`);
   L.push("");
   const p = r.pkceCheck;
   L.push(
     `PKCE check (sandbox log): smart-launch ${p.sl.s256}/${p.sl.authorizeRequests} S256 authorize requests, ` +
       `${p.sl.withVerifier}/${p.sl.codeExchanges} code exchanges with a verifier; fhirclient ${p.fc.s256}/${p.fc.authorizeRequests}, ` +
-      `${p.fc.withVerifier}/${p.fc.codeExchanges}. Scope: \`${p.sl.scopes.join(" | ")}\`.`,
+      `${p.fc.withVerifier}/${p.fc.codeExchanges}; no library ${p.bare.s256}/${p.bare.authorizeRequests}, ` +
+      `${p.bare.withVerifier}/${p.bare.codeExchanges}. Scope: \`${p.sl.scopes.join(" | ")}\`.`,
   );
   return L.join("\n");
 }

@@ -37,10 +37,11 @@ tar -xzf "$tgz" -C "$cache/fhirclient" --strip-components=2 \
 
 # 2. the apps: each gets the files its library ships for the browser, as an app serves them
 dist=bench/apps/dist
-rm -rf "$dist" && mkdir -p "$dist/sl/lib" "$dist/fc/lib"
+rm -rf "$dist" && mkdir -p "$dist/sl/lib" "$dist/fc/lib" "$dist/bare"
 cp bench/apps/bench-page.js "$dist/"
 cp bench/apps/sl/*.html bench/apps/sl/*.js "$dist/sl/"
 cp bench/apps/fc/*.html bench/apps/fc/*.js "$dist/fc/"
+cp bench/apps/bare/*.html bench/apps/bare/*.js "$dist/bare/"
 # Under build-pkg.sh's lock, so a concurrent `make pkg` cannot hand us a half-built package;
 # the size is measured on these copies, the very bytes the launches load.
 mkdir -p target
@@ -63,5 +64,6 @@ export BENCH_COMMAND="${BENCH_COMMAND:-make bench}"
 scripts/with-sandbox.sh "$port" --no-demo-client \
   --client "smart-launch-bench=$app/sl/callback.html" \
   --client "fhirclient-bench=$app/fc/callback.html" \
+  --client "bare-bench=$app/bare/callback.html" \
   --serve-app "$dist" --app-port "$app_port" \
   -- node bench/run.mjs
