@@ -261,6 +261,26 @@ fn the_bearer_token_goes_only_under_the_fhir_base() {
 }
 
 #[test]
+fn unresolvable_urls_are_invalid_options_naming_their_field() {
+    // A redirect URI or FHIR request path that does not resolve: the step names its own
+    // field (`url::resolve_url` gives no error of its own).
+    for redirect in ["javascript:alert(1)", "http:evil/t", "a\\b"] {
+        let options = format!(
+            r#"{{"clientId":"app","scope":"openid","redirectUri":"{redirect}","iss":"{FHIR}"}}"#
+        );
+        let answer = steps::plan(&options, PAGE, "");
+        assert_eq!(error_code(&answer), "invalid_options", "{redirect}");
+        assert!(answer.contains(r#""field":"redirectUri""#), "{answer}");
+    }
+    let Launched { grant, .. } = launch(SCOPE, "");
+    for path in ["javascript:alert(1)", "data:text/html,x", "a\\b"] {
+        let answer = grant.fhir_request(path);
+        assert_eq!(error_code(&answer), "invalid_options", "{path}");
+        assert!(answer.contains(r#""field":"pathOrUrl""#), "{answer}");
+    }
+}
+
+#[test]
 fn fhir_answers_mean_done_retry_or_a_typed_error() {
     // spec #58: one refresh and retry for a 401 that carried the token; none for scope.
     let Launched { grant, .. } = launch(SCOPE, "");
