@@ -494,3 +494,12 @@ fn error_answers_never_carry_the_secret_values() {
     assert_eq!(error_code(&answer), "session_lost");
     assert!(!answer.contains("SECRET"), "{answer}");
 }
+
+#[test]
+fn an_unreadable_record_is_plain_session_lost() {
+    // spec #32: whatever member the record lacks, the answer names none.
+    for record in ["{", "[]", r#"{"v":2}"#, r#"{"v":1,"created_at_ms":1}"#] {
+        let answer = steps::code_exchange("code=c&state=s", Some(record), false, NOW);
+        assert_eq!(answer, r#"{"error":{"code":"session_lost"}}"#, "{record}");
+    }
+}
