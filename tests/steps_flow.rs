@@ -261,6 +261,26 @@ fn the_bearer_token_goes_only_under_the_fhir_base() {
 }
 
 #[test]
+fn unresolvable_urls_are_invalid_options_naming_their_field() {
+    // A redirect URI or FHIR request path that does not resolve: the step names its own
+    // field (`url::resolve_url` gives no error of its own).
+    for redirect in ["javascript:alert(1)", "http:evil/t", "a\\b"] {
+        let options = format!(
+            r#"{{"clientId":"app","scope":"openid","redirectUri":"{redirect}","iss":"{FHIR}"}}"#
+        );
+        let answer = steps::plan(&options, PAGE, "");
+        assert_eq!(error_code(&answer), "invalid_options", "{redirect}");
+        assert!(answer.contains(r#""field":"redirectUri""#), "{answer}");
+    }
+    let Launched { grant, .. } = launch(SCOPE, "");
+    for path in ["javascript:alert(1)", "data:text/html,x", "a\\b"] {
+        let answer = grant.fhir_request(path);
+        assert_eq!(error_code(&answer), "invalid_options", "{path}");
+        assert!(answer.contains(r#""field":"pathOrUrl""#), "{answer}");
+    }
+}
+
+#[test]
 fn fhir_answers_mean_done_retry_or_a_typed_error() {
     // spec #58: one refresh and retry for a 401 that carried the token; none for scope.
     let Launched { grant, .. } = launch(SCOPE, "");
@@ -473,4 +493,13 @@ fn error_answers_never_carry_the_secret_values() {
     let answer = steps::code_exchange("code=SECRETCODE&state=SECRETSTATE", None, false, NOW);
     assert_eq!(error_code(&answer), "session_lost");
     assert!(!answer.contains("SECRET"), "{answer}");
+}
+
+#[test]
+fn an_unreadable_record_is_plain_session_lost() {
+    // spec #32: whatever member the record lacks, the answer names none.
+    for record in ["{", "[]", r#"{"v":2}"#, r#"{"v":1,"created_at_ms":1}"#] {
+        let answer = steps::code_exchange("code=c&state=s", Some(record), false, NOW);
+        assert_eq!(answer, r#"{"error":{"code":"session_lost"}}"#, "{record}");
+    }
 }

@@ -21,7 +21,7 @@
 use super::error::{Error, ErrorCode, Result};
 use super::json::{strings, Json};
 use super::jwks::member_is;
-use super::url::{is_https_or_local, parse_url, resolve, strip_trailing_slash};
+use super::url::{is_https_or_local, parse_url, resolve_url, strip_trailing_slash};
 use super::warning::{self, Warning};
 use crate::prelude::*;
 
@@ -177,7 +177,7 @@ fn endpoint(
     if value.is_empty() {
         return Err(invalid(field));
     }
-    let abs = resolve(value, fhir_base).map_err(|_| invalid(field))?;
+    let abs = resolve_url(value, fhir_base).ok_or_else(|| invalid(field))?;
     if !is_https_or_local(&abs, opts.allow_insecure_localhost) {
         return Err(Error::at(ErrorCode::InsecureEndpoint, field));
     }

@@ -432,7 +432,9 @@ pub fn resolve(reference: &str, base: &str) -> Result<String> {
     resolve_url(reference, base).ok_or_else(invalid_url)
 }
 
-fn resolve_url(reference: &str, base: &str) -> Option<String> {
+/// [`resolve`] without its error, for callers that name their own field: the error it
+/// built was only dropped (the launch plan, discovery's endpoints, FHIR requests).
+pub fn resolve_url(reference: &str, base: &str) -> Option<String> {
     let base = parse_url(base)?;
     // Without a scheme, the reference has the base's.
     let (scheme, relative) = split_http(reference, base.scheme)?;

@@ -472,7 +472,7 @@ impl Grant {
         // Copied and pushed to, not `text::concat` of a two-item slice (17 B gz).
         let mut base = String::from(url::strip_trailing_slash(server));
         base.push('/');
-        let target = url::resolve(path_or_url, &base).map_err(|_| invalid("pathOrUrl"))?;
+        let target = url::resolve_url(path_or_url, &base).ok_or_else(|| invalid("pathOrUrl"))?;
         let bearer = url::is_under(&target, server).then_some(live.tokens.access_token.as_str());
         Ok(Obj::new()
             .str("url", &target)

@@ -97,7 +97,8 @@ pub(super) fn make_plan(options: &str, page_href: &str, page_query: &str) -> Res
     let scope = pick("scope")?;
     let redirect = pick("redirectUri")?;
     // A relative redirectUri (e.g. "callback.html") is taken relative to this page.
-    let redirect_uri = url::resolve(redirect, page_href).map_err(|_| invalid("redirectUri"))?;
+    let redirect_uri =
+        url::resolve_url(redirect, page_href).ok_or_else(|| invalid("redirectUri"))?;
     // `parse_url`, not `Url::parse`: its error was built only to be dropped (with
     // `authorize::check_url`, 47 B gz). A match, not `ok_or_else(..)?.origin()`, which
     // moved the `Url` through the `Result` first (17 B gz).
