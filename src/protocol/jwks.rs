@@ -47,6 +47,23 @@ fn invalid(field: &'static str) -> Error {
 /// the token, the key must carry the same `kid`; without one, exactly one key may
 /// qualify (an ambiguous set is refused rather than tried key by key).
 pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Result<Json> {
+    let mut public = Vec::new();
+    for_public_members(jwks_body, alg, kid, |name, value| {
+        public.push((name.to_string(), Json::String(value.to_string())))
+    })?;
+    Ok(Json::Object(public))
+}
+
+/// [`select_key`], the key's public members handed to `emit` one by one, borrowed, in
+/// the order of [`select_key`]'s object: the wasm writes them straight into its answer
+/// (no copy of each into a JSON value, then written out and dropped). On an error,
+/// some members may have been handed over already; the caller then drops what it built.
+pub(crate) fn for_public_members(
+    jwks_body: &str,
+    alg: SignatureAlg,
+    kid: Option<&str>,
+    mut emit: impl FnMut(&'static str, &str),
+) -> Result<()> {
     // `let else`, not `map_err` and `?`: 5 B gz.
     let Ok(doc) = Json::parse(jwks_body) else {
         return Err(invalid("jwks"));
@@ -79,17 +96,14 @@ pub fn select_key(jwks_body: &str, alg: SignatureAlg, kid: Option<&str>) -> Resu
         SignatureAlg::Rs256 => &["kty", "n", "e"],
         SignatureAlg::Es256 => &["kty", "crv", "x", "y"],
     };
-    let mut public = Vec::new();
     for &name in members {
         // A match on the member, not `str_of`, `filter` and `ok_or_else`: 17 B gz.
         match key.get(name) {
-            Some(Json::String(value)) if !value.is_empty() => {
-                public.push((name.to_string(), Json::String(value.clone())))
-            }
+            Some(Json::String(value)) if !value.is_empty() => emit(name, value),
             _ => return Err(invalid("jwks")),
         }
     }
-    Ok(Json::Object(public))
+    Ok(())
 }
 
 fn str_of<'a>(key: &'a Json, name: &str) -> Option<&'a str> {
