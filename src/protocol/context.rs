@@ -53,11 +53,16 @@ impl FhirContextItem {
         })
     }
 
-    /// Parses the item at `index`; `Err(warning)` says why it is skipped.
+    /// Parses the item at `index` and adds it to `items`; `Err(warning)` says why it is
+    /// skipped. Pushed here, not returned: a returned item was copied into the push.
     // Out of line: inlined in the response's loop, each item was assembled in one
     // layout and copied byte by byte into another before its push.
     #[inline(never)]
-    pub(crate) fn parse(index: usize, item: &Json) -> core::result::Result<Self, Warning> {
+    pub(crate) fn parse_into(
+        index: usize,
+        item: &Json,
+        items: &mut Vec<Self>,
+    ) -> core::result::Result<(), Warning> {
         // Read borrowed, copied out once at the end: an early return then has no
         // half-built item to drop.
         let invalid = Warning::FhirContextItemInvalid;
@@ -91,13 +96,14 @@ impl FhirContextItem {
             }
             _ => return Err(invalid),
         }
-        Ok(FhirContextItem {
+        items.push(FhirContextItem {
             index,
             reference: reference.map(String::from),
             canonical: canonical.map(String::from),
             resource_type: resource_type.map(String::from),
             role: role.into(),
-        })
+        });
+        Ok(())
     }
 }
 
@@ -189,9 +195,8 @@ impl LaunchContext {
             None | Some(Json::Null) => {}
             Some(Json::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    match FhirContextItem::parse(i, item) {
-                        Ok(item) => fhir_context.push(item),
-                        Err(w) => warning::push::<WARN>(warnings, w),
+                    if let Err(w) = FhirContextItem::parse_into(i, item, &mut fhir_context) {
+                        warning::push::<WARN>(warnings, w);
                     }
                 }
             }
