@@ -127,7 +127,7 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     let Some(raw) = json_object(&payload_text) else {
         return Err(invalid("payload"));
     };
-    let claims = parse_claims(raw)?;
+    let claims = read_claims(&raw)?;
     // Checked, not kept: WebCrypto is given the segment's text (`steps::redirect`), so
     // the decoded bytes were never read (54 B gz of wasm to keep them).
     if super::base64url::decode(signature).is_none_or(|s| s.is_empty()) {
@@ -166,6 +166,12 @@ fn numeric_date(raw: &Json, name: &'static str) -> Result<u64> {
 /// Reads the claims object (OIDC §2): `iss`, `sub`, `aud`, `exp` and `iat` are
 /// required; `aud` is a string or a non-empty array of strings.
 pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
+    read_claims(&raw)
+}
+
+/// [`parse_claims`], borrowing the object: dropped once by its owner, not at each
+/// of the checks' exits.
+fn read_claims(raw: &Json) -> Result<IdTokenClaims> {
     let aud_items = match raw.get("aud") {
         // One string: a list of one (the copy below reads both shapes alike).
         Some(a @ Json::String(s)) if !s.is_empty() => core::slice::from_ref(a),
@@ -178,13 +184,13 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     if aud.is_empty() || aud.len() != aud_items.len() {
         return Err(invalid("aud"));
     }
-    let iss = required_str(&raw, "iss")?;
-    let sub = required_str(&raw, "sub")?;
-    let azp = optional_str(&raw, "azp")?;
-    let exp = numeric_date(&raw, "exp")?;
-    let iat = numeric_date(&raw, "iat")?;
-    let nonce = optional_str(&raw, "nonce")?;
-    let fhir_user = optional_str(&raw, "fhirUser")?;
+    let iss = required_str(raw, "iss")?;
+    let sub = required_str(raw, "sub")?;
+    let azp = optional_str(raw, "azp")?;
+    let exp = numeric_date(raw, "exp")?;
+    let iat = numeric_date(raw, "iat")?;
+    let nonce = optional_str(raw, "nonce")?;
+    let fhir_user = optional_str(raw, "fhirUser")?;
     Ok(IdTokenClaims {
         iss: iss.into(),
         sub: sub.into(),
