@@ -503,3 +503,28 @@ fn an_unreadable_record_is_plain_session_lost() {
         assert_eq!(answer, r#"{"error":{"code":"session_lost"}}"#, "{record}");
     }
 }
+
+#[test]
+fn the_jwks_key_answer_holds_the_public_members_only() {
+    // spec #68: the selected key, reduced to what WebCrypto imports, in this order
+    let jwks = r#"{"keys":[{"kty":"RSA","kid":"a","n":"nA","e":"AQAB"},
+        {"kty":"EC","kid":"e","use":"sig","crv":"P-256","x":"xx","y":"yy","d":"private!"}]}"#;
+    assert_eq!(
+        steps::jwks_key(200, jwks, "ES256", Some("e")),
+        r#"{"ok":{"kty":"EC","crv":"P-256","x":"xx","y":"yy"}}"#
+    );
+    assert_eq!(
+        steps::jwks_key(200, jwks, "RS256", None),
+        r#"{"ok":{"kty":"RSA","n":"nA","e":"AQAB"}}"#
+    );
+    // A key that qualifies but lacks a public member: an error, no partial key.
+    let partial = r#"{"keys":[{"kty":"RSA","kid":"a","n":"nA"}]}"#;
+    assert_eq!(
+        steps::jwks_key(200, partial, "RS256", Some("a")),
+        r#"{"error":{"code":"id_token_invalid","field":"jwks"}}"#
+    );
+    assert_eq!(
+        steps::jwks_key(404, jwks, "RS256", None),
+        r#"{"error":{"code":"id_token_invalid","field":"jwks","status":404}}"#
+    );
+}

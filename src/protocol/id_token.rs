@@ -127,7 +127,7 @@ pub fn decode_id_token(jwt: &str) -> Result<IdToken> {
     let Some(raw) = json_object(&payload_text) else {
         return Err(invalid("payload"));
     };
-    let claims = parse_claims(raw)?;
+    let claims = read_claims(&raw)?;
     // Checked, not kept: WebCrypto is given the segment's text (`steps::redirect`), so
     // the decoded bytes were never read (54 B gz of wasm to keep them).
     if super::base64url::decode(signature).is_none_or(|s| s.is_empty()) {
@@ -166,6 +166,12 @@ fn numeric_date(raw: &Json, name: &'static str) -> Result<u64> {
 /// Reads the claims object (OIDC §2): `iss`, `sub`, `aud`, `exp` and `iat` are
 /// required; `aud` is a string or a non-empty array of strings.
 pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
+    read_claims(&raw)
+}
+
+/// [`parse_claims`], borrowing the object: dropped once by its owner, not at each
+/// of the checks' exits.
+fn read_claims(raw: &Json) -> Result<IdTokenClaims> {
     let aud_items = match raw.get("aud") {
         // One string: a list of one (the copy below reads both shapes alike).
         Some(a @ Json::String(s)) if !s.is_empty() => core::slice::from_ref(a),
@@ -178,13 +184,13 @@ pub fn parse_claims(raw: Json) -> Result<IdTokenClaims> {
     if aud.is_empty() || aud.len() != aud_items.len() {
         return Err(invalid("aud"));
     }
-    let iss = required_str(&raw, "iss")?;
-    let sub = required_str(&raw, "sub")?;
-    let azp = optional_str(&raw, "azp")?;
-    let exp = numeric_date(&raw, "exp")?;
-    let iat = numeric_date(&raw, "iat")?;
-    let nonce = optional_str(&raw, "nonce")?;
-    let fhir_user = optional_str(&raw, "fhirUser")?;
+    let iss = required_str(raw, "iss")?;
+    let sub = required_str(raw, "sub")?;
+    let azp = optional_str(raw, "azp")?;
+    let exp = numeric_date(raw, "exp")?;
+    let iat = numeric_date(raw, "iat")?;
+    let nonce = optional_str(raw, "nonce")?;
+    let fhir_user = optional_str(raw, "fhirUser")?;
     Ok(IdTokenClaims {
         iss: iss.into(),
         sub: sub.into(),
@@ -226,7 +232,7 @@ pub fn validate_claims(
     if claims.iss.as_str() != expected_issuer {
         return Err(invalid("iss"));
     }
-    if !claims.aud.iter().any(|a| a.as_str() == client_id) {
+    if !holds(&claims.aud, client_id) {
         return Err(invalid("aud"));
     }
     match &claims.azp {
@@ -266,10 +272,21 @@ pub fn check_refreshed_id_token(original: &IdTokenClaims, fresh: &IdTokenClaims)
     // Set equality by mutual inclusion: `aud` lists are short, and a sort would link
     // the standard library's sort routines (kilobytes of wasm).
     let (a, b) = (&original.aud, &fresh.aud);
-    if !(a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))) {
+    if !(a.iter().all(|x| holds(b, x)) && b.iter().all(|x| holds(a, x))) {
         return Err(invalid("aud"));
     }
     Ok(())
+}
+
+/// Whether `list` holds `item`: one loop for the three audience checks, not a
+/// `contains` (its own `SliceContains` copy) and an `any` closure.
+fn holds(list: &[String], item: &str) -> bool {
+    for x in list {
+        if x.as_str() == item {
+            return true;
+        }
+    }
+    false
 }
 
 /// The resource types a `fhirUser` may name (SC identity; PractitionerRole since 2.1).
@@ -654,6 +671,16 @@ mod tests {
             check_refreshed_id_token(&original, &fresh)
                 .unwrap_err()
                 .field,
+            Some("aud")
+        );
+        // `aud` is a set: the order does not matter, a missing member does, either way.
+        let mut two = claims("");
+        two.aud = vec!["app".into(), "x".into()];
+        let mut swapped = claims("");
+        swapped.aud = vec!["x".into(), "app".into()];
+        assert!(check_refreshed_id_token(&two, &swapped).is_ok());
+        assert_eq!(
+            check_refreshed_id_token(&two, &original).unwrap_err().field,
             Some("aud")
         );
     }

@@ -93,12 +93,20 @@ impl Perms {
     /// Anything else (`.dus`, `.rr`, `.x`, empty) is `None` (§5.1).
     pub fn parse_v2(suffix: &str) -> Option<Perms> {
         let mut bits = 0u8;
-        // `find` moves past the letter it finds, so each later letter must come later in
-        // `cruds`. (Indexing `LETTERS` by position kept two panic paths in the wasm.)
-        let mut allowed = Self::LETTERS.iter();
+        // The search goes on from past the letter it found, so each later letter must
+        // come later in `cruds`; the letter at position `i` is bit `1 << i`. (`get`, not
+        // indexing, which kept two panic paths in the wasm; 16 B gz less than a `find`
+        // over `LETTERS`.)
+        let mut next = 0;
         for ch in suffix.bytes() {
-            let &(bit, _) = allowed.find(|&&(_, l)| l == ch)?;
-            bits |= bit;
+            loop {
+                let &letter = b"cruds".get(next)?;
+                next += 1;
+                if letter == ch {
+                    bits |= 1 << (next - 1);
+                    break;
+                }
+            }
         }
         (bits != 0).then_some(Perms(bits))
     }
@@ -733,6 +741,37 @@ mod tests {
         assert_eq!(res("user/*.*").perms, Perms::ALL);
         assert_eq!(Scope::parse("user/*.*").to_string(), "user/*.*");
         assert_eq!(Perms::WRITE.to_string(), "cud");
+    }
+
+    #[test]
+    fn v2_suffixes_are_the_letters_of_cruds_in_order() {
+        // §5.1: every suffix of up to four letters of `crudsx`, against the rule: at
+        // least one letter, each of `cruds`, each later than the one before.
+        let alphabet = b"crudsx";
+        let mut suffixes = vec![String::new()];
+        for len in 1..=4 {
+            let mut n = alphabet.len().pow(len);
+            while n > 0 {
+                n -= 1;
+                let mut k = n;
+                let s: String = (0..len)
+                    .map(|_| {
+                        let c = alphabet[k % alphabet.len()] as char;
+                        k /= alphabet.len();
+                        c
+                    })
+                    .collect();
+                suffixes.push(s);
+            }
+        }
+        for s in suffixes {
+            let positions: Vec<Option<usize>> = s.chars().map(|c| "cruds".find(c)).collect();
+            let valid = !positions.is_empty()
+                && positions.iter().all(Option::is_some)
+                && positions.windows(2).all(|w| w[0] < w[1]);
+            let want = valid.then(|| Perms(positions.iter().map(|p| 1u8 << p.unwrap()).sum()));
+            assert_eq!(Perms::parse_v2(&s), want, "{s}");
+        }
     }
 
     #[test]

@@ -323,10 +323,16 @@ fn read_token_response<const WARN: bool>(
             None | Some(Json::Null | Json::Array(_)) => {}
             Some(_) => warning::push::<WARN>(&mut warnings, Warning::AuthorizationDetailsNotArray),
         }
-        let context = match LaunchContext::read::<WARN>(&obj, &mut warnings) {
-            Ok(context) => context,
+        // The context's two checks here, so that its reader returns no `Result`.
+        let patient = match context::id_member(&obj, "patient") {
+            Ok(id) => id,
             Err(e) => break 'checks e,
         };
+        let encounter = match context::id_member(&obj, "encounter") {
+            Ok(id) => id,
+            Err(e) => break 'checks e,
+        };
+        let context = LaunchContext::read_checked::<WARN>(&obj, patient, encounter, &mut warnings);
         if refresh && expires_in.is_none() {
             warning::push::<WARN>(&mut warnings, Warning::RefreshExpiresInAbsent);
         }
@@ -995,6 +1001,27 @@ mod tests {
             (e.code, e.field, e.status),
             (ErrorCode::TokenResponseInvalid, Some("patient"), Some(200))
         );
+    }
+
+    #[test]
+    fn context_ids_are_checked_after_the_token_members_patient_first() {
+        // spec #49: the same errors, in the same order, as `LaunchContext` reads them
+        for (body, field) in [
+            (r#""patient":"a/b","encounter":"e/1""#, "patient"),
+            (r#""encounter":"..","patient":"p1""#, "encounter"),
+            (r#""patient":5,"scope":7"#, "scope"),
+            (r#""encounter":[],"id_token":"""#, "id_token"),
+        ] {
+            let body = format!(r#"{{"access_token":"a","token_type":"bearer",{body}}}"#);
+            for refresh in [false, true] {
+                let e = process_without_warnings(200, &body, refresh).unwrap_err();
+                assert_eq!(
+                    (e.code, e.field, e.status),
+                    (ErrorCode::TokenResponseInvalid, Some(field), Some(200)),
+                    "{body}"
+                );
+            }
+        }
     }
 
     #[test]

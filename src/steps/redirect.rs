@@ -156,13 +156,14 @@ pub(super) fn make_jwks_key(
     if !(200..300).contains(&status) {
         return Err(Error::at(ErrorCode::IdTokenInvalid, "jwks").status(status));
     }
-    let key = jwks::select_key(body, jwks::SignatureAlg::from_jws(alg)?, kid)?;
-    // The selected key holds string members only (the public parameters).
     let mut out = Obj::new();
-    for (name, value) in key.as_object().unwrap_or_default() {
-        if let Json::String(v) = value {
-            out.str(name, v);
-        }
-    }
+    jwks::for_public_members(
+        body,
+        jwks::SignatureAlg::from_jws(alg)?,
+        kid,
+        |name, value| {
+            out.str(name, value);
+        },
+    )?;
     Ok(out.end())
 }
