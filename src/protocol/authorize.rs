@@ -138,7 +138,7 @@ fn check_url(
     // plan's redirect origin, 47 B gz). Only its two facts kept, the `Url` dropped at
     // once: kept across the TLS check, it cost 27 B gz.
     let has_query = match parse_url(url) {
-        Some(parsed) if parsed.fragment.is_none() => parsed.query.is_some(),
+        Some(parsed) if !parsed.has_fragment() => parsed.has_query(),
         _ => return Err(invalid(field)),
     };
     if !is_https_or_local(url, allow_insecure_localhost) {

@@ -102,7 +102,7 @@ pub(super) fn make_plan(options: &str, page_href: &str, page_query: &str) -> Res
     // `authorize::check_url`, 47 B gz). A match, not `ok_or_else(..)?.origin()`, which
     // moved the `Url` through the `Result` first (17 B gz).
     let redirect_origin = match url::parse_url(&redirect_uri) {
-        Some(parsed) => parsed.origin(),
+        Some(parsed) => parsed.origin().to_owned(),
         None => return Err(invalid("redirectUri")),
     };
     let request_base = discovery::request_base(fhir_base)?;
