@@ -204,7 +204,7 @@ impl fmt::Display for Json {
 /// Appends `s` as a JSON string literal, escaped as `Display` escapes it (fmt-free, for
 /// writers on the wasm path).
 pub fn push_json_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const HEX: &[u8; 16] = super::text::HEX_DIGITS;
     out.push('"');
     // Run by run: every byte escaped is ASCII, so the runs between them are on char
     // boundaries (`chars()` would bring UTF-8 decoding).
@@ -224,8 +224,8 @@ pub fn push_json_string(out: &mut String, s: &str) {
             b'\t' => out.push('t'),
             _ => {
                 out.push_str("u00");
-                out.push(HEX[usize::from(b >> 4)] as char);
-                out.push(HEX[usize::from(b & 15)] as char);
+                out.push((HEX[usize::from(b >> 4)] | 0x20) as char);
+                out.push((HEX[usize::from(b & 15)] | 0x20) as char);
             }
         }
         rest = super::text::sub(tail, 1..);

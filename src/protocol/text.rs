@@ -7,6 +7,10 @@
 
 use crate::prelude::*;
 
+/// The hex digits, upper case as percent-escapes write them; `| 0x20` gives the lower
+/// case ones of JSON's `\u` escapes (one table in the data, not two).
+pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Appends the decimal digits of `n`.
 pub fn push_u64(out: &mut String, n: u64) {
     // The leading digits first, by recursion (at most 20 deep): no digit buffer, and

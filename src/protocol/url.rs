@@ -43,7 +43,7 @@ pub fn form_encode_into(out: &mut String, text: &str) {
 /// without, the form-urlencoded rule (ASCII letters, digits and `*-._` kept, a space
 /// written `+`). One loop for both encoders (two were 230 bytes more of wasm).
 fn escape_into(out: &mut String, text: &str, set: Option<&[u8]>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    const HEX: &[u8; 16] = text::HEX_DIGITS;
     for &b in text.as_bytes() {
         let keep = match set {
             Some(set) => b > 0x20 && b < 0x7f && !text::in_set(set, b),
