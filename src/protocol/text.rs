@@ -142,6 +142,17 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
+/// `s.starts_with(b)` for an ASCII `b`: `str::starts_with(char)` encodes its char as
+/// UTF-8 first, on the stack, at every call.
+pub fn starts_with(s: &str, b: u8) -> bool {
+    matches!(s.as_bytes(), [first, ..] if *first == b)
+}
+
+/// `s.ends_with(b)` for an ASCII `b` (see [`starts_with`]).
+pub fn ends_with(s: &str, b: u8) -> bool {
+    matches!(s.as_bytes(), [.., last] if *last == b)
+}
+
 /// `s.trim_end_matches(b)` for an ASCII `b`.
 pub fn trim_end(s: &str, b: u8) -> &str {
     let mut bytes = s.as_bytes();
@@ -417,6 +428,9 @@ mod tests {
                 s.split(' ').collect::<Vec<_>>()
             );
             assert_eq!(trim_end(s, b'/'), s.trim_end_matches('/'), "{s:?}");
+            assert_eq!(starts_with(s, b'/'), s.starts_with('/'), "{s:?}");
+            assert_eq!(ends_with(s, b'/'), s.ends_with('/'), "{s:?}");
+            assert_eq!(ends_with(s, b' '), s.ends_with(' '), "{s:?}");
             assert_eq!(rfind(s, b'/'), s.rfind('/'), "{s:?}");
             assert_eq!(
                 upto_last(s, b'/'),

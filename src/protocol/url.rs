@@ -288,7 +288,7 @@ fn split_http<'a>(input: &'a str, default: &'static str) -> Option<(&'static str
             return None;
         }
     }
-    if input.starts_with(' ') || input.ends_with(' ') {
+    if text::starts_with(input, b' ') || text::ends_with(input, b' ') {
         return None;
     }
     Some(match split_any_scheme(input) {
@@ -486,13 +486,13 @@ fn resolve_url(reference: &str, base: &str) -> Option<String> {
 /// reference keeps of the base is always a prefix of the base's `href`.
 fn with_relative(base: &Url, relative: &str) -> String {
     let (path, after) = text::split_at(relative, text::find_or_end(relative, b"?#"));
-    let kept = if path.starts_with('/') {
+    let kept = if text::starts_with(path, b'/') {
         // The origin.
         base.path_start
     } else if !path.is_empty() {
         // Up to the last `/` of the base's path.
         base.path_start + text::upto_last(base.path(), b'/')
-    } else if after.starts_with('?') {
+    } else if text::starts_with(after, b'?') {
         // An empty path keeps the base's path, and its query unless one is given.
         base.query_start
     } else {
@@ -560,7 +560,7 @@ pub fn is_under(url: &str, base: &str) -> bool {
     let base_path = text::trim_end(b.path(), b'/');
     u.path()
         .strip_prefix(base_path)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        .is_some_and(|rest| rest.is_empty() || text::starts_with(rest, b'/'))
 }
 
 /// `url` before its fragment, and the fragment with its `#` (or empty).
@@ -581,7 +581,7 @@ pub fn append_query(endpoint: &str, pairs: &[(&str, &str)]) -> String {
         let query_mark = text::find_or_end(head, b"?");
         if query_mark == head.len() {
             out.push('?');
-        } else if query_mark + 1 < head.len() && !head.ends_with('&') {
+        } else if query_mark + 1 < head.len() && !text::ends_with(head, b'&') {
             out.push('&');
         }
         form_encode_pairs_into(&mut out, pairs);
