@@ -34,7 +34,7 @@ use super::url::{append_query, is_https_or_local, parse_query, parse_url};
 /// `iss` must still be checked against the app's allowlist (spec #12) before any
 /// network call.
 pub fn ehr_launch_params(page_query: &str) -> Result<(String, String)> {
-    let query = page_query.strip_prefix('?').unwrap_or(page_query);
+    let query = super::text::strip_prefix(page_query, b'?').unwrap_or(page_query);
     let pairs = parse_query(query);
     let (iss, launch) = launch_params(&pairs)?;
     Ok((iss.to_string(), launch.to_string()))

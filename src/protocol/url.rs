@@ -339,12 +339,12 @@ fn parse_authority<'a>(scheme: &str, authority: &'a str) -> Option<(&'a str, Opt
     }
     // The host ends at the first `]` of an IPv6 literal (kept with its brackets), else
     // at the port's `:`.
-    let end = match authority.strip_prefix('[') {
+    let end = match text::strip_prefix(authority, b'[') {
         Some(v6) => text::find(v6, b"]")? + 2,
         None => text::find_or_end(authority, b":"),
     };
     let (host, after) = text::split_at(authority, end);
-    let ok = match host.strip_prefix('[') {
+    let ok = match text::strip_prefix(host, b'[') {
         // `]` only as the last byte, after at least one other.
         Some(v6) => v6.len() > 1 && is_v6_body(v6),
         None => !host.is_empty() && text::all_word(host, b"-._~"),
@@ -355,7 +355,7 @@ fn parse_authority<'a>(scheme: &str, authority: &'a str) -> Option<(&'a str, Opt
     let port = match after {
         "" | ":" => None,
         p => {
-            let p = p.strip_prefix(':')?;
+            let p = text::strip_prefix(p, b':')?;
             if p.len() > 5 {
                 return None;
             }
@@ -405,7 +405,7 @@ fn push_normalized_path(out: &mut String, path: &str) {
     let start = out.len();
     // A dot segment at the end leaves the path ending in `/`.
     let mut ends_in_dot = false;
-    for seg in text::split(path.strip_prefix('/').unwrap_or(path), b'/') {
+    for seg in text::split(text::strip_prefix(path, b'/').unwrap_or(path), b'/') {
         ends_in_dot = true;
         match dot_segment(seg) {
             1 => {}
