@@ -352,18 +352,22 @@ fn parse_authority<'a>(scheme: &str, authority: &'a str) -> Option<(&'a str, Opt
     if !ok {
         return None;
     }
-    let port = match after {
-        "" | ":" => None,
-        p => {
-            let p = text::strip_prefix(p, b':')?;
-            if p.len() > 5 {
-                return None;
-            }
-            let n = u16::try_from(text::digits_value(p)).ok()?;
-            (n != default_port(scheme)).then_some(n)
-        }
+    // `after` is empty or starts with `:`, but after an IPv6 literal it may be anything.
+    // No match on `"" | ":"`: two text compares.
+    let port = match text::strip_prefix(after, b':') {
+        Some(port) => port,
+        None if after.is_empty() => after,
+        None => return None,
     };
-    Some((host, port))
+    if port.len() > 5 {
+        return None;
+    }
+    let n = u16::try_from(text::digits_value(port)).ok()?;
+    // An empty port (`h` or `h:`) reads as 0 above, and is no port.
+    Some((
+        host,
+        (!port.is_empty() && n != default_port(scheme)).then_some(n),
+    ))
 }
 
 /// Whether `v6` holds only hex digits, `:`, `.` and `]`. A loop, not `all`: that
@@ -735,6 +739,7 @@ mod tests {
         assert_eq!(ok("https://h:65535"), h("h", Some(65535)));
         for bad in [
             "https://[::1]x/",
+            "https://[::1]8/",
             "https://[::1]]/",
             "https://[]/",
             "https://[/",
