@@ -306,11 +306,12 @@ pub fn utf8(bytes: &[u8], lossy: bool) -> Option<String> {
             }
             (min, max) = (0x80, 0xbf);
         }
-        match char::from_u32(code) {
-            Some(c) if more > 0 && missing == 0 => out.push(c),
-            _ if lossy => out.push('\u{fffd}'),
+        // One `push` of the char or U+FFFD, not one in each arm (8 B gz).
+        out.push(match char::from_u32(code) {
+            Some(c) if more > 0 && missing == 0 => c,
+            _ if lossy => '\u{fffd}',
             _ => return None,
-        }
+        });
     }
     Some(out)
 }
