@@ -538,6 +538,8 @@ pub fn is_https_or_local(url: &str, allow_insecure_localhost: bool) -> bool {
 
 /// `url` without trailing `/` characters (spec #1: `.../fhir` and `.../fhir/` give the
 /// same discovery URL).
+// Always inlined: out of line it was a wrapper copying `trim_end`'s answer (14 B gz).
+#[inline(always)]
 pub fn strip_trailing_slash(url: &str) -> &str {
     text::trim_end(url, b'/')
 }
