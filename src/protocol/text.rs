@@ -62,8 +62,9 @@ fn not_a_char_boundary() -> ! {
 // `MultiCharEq`, `Split`, reverse UTF-8 decoding) cost ~1.5 KB of wasm, and each
 // pattern type is compiled anew.
 
-/// The index of the first byte of `s` that is one of the ASCII bytes of `set`.
-#[inline]
+/// The index of the first byte of `s` that is one of the ASCII bytes of `set`. Always
+/// inlined: an out-of-line copy returned its `Option` through memory (23 B gz).
+#[inline(always)]
 pub fn find(s: &str, set: &[u8]) -> Option<usize> {
     let i = find_or_end(s, set);
     (i < s.len()).then_some(i)
