@@ -569,7 +569,9 @@ pub fn is_under(url: &str, base: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || text::starts_with(rest, b'/'))
 }
 
-/// `url` before its fragment, and the fragment with its `#` (or empty).
+/// `url` before its fragment, and the fragment with its `#` (or empty). Always inlined:
+/// out of line its pair came back through memory (11 B gz).
+#[inline(always)]
 fn split_fragment(url: &str) -> (&str, &str) {
     text::split_at(url, text::find_or_end(url, b"#"))
 }
