@@ -437,6 +437,8 @@ impl<'a> Parser<'a> {
 
     /// Reads a run of digits into `mantissa` (its first 19 digits) and `exponent` (the
     /// decimal exponent that the run adds).
+    // Always inlined: out of line its two counters went through memory (17 B gz).
+    #[inline(always)]
     fn digits(&mut self, mantissa: &mut u64, exponent: &mut i64, fraction: bool) {
         while let d @ 0..=9 = self.digit() {
             if *mantissa < 1_000_000_000_000_000_000 {
