@@ -202,6 +202,8 @@ impl Url {
     }
 
     /// The host, lower case; an IPv6 literal keeps its brackets (`[::1]`).
+    // Always inlined: out of line the slice came back through memory (18 B gz).
+    #[inline(always)]
     pub fn host(&self) -> &str {
         text::sub(&self.href, self.scheme.len() + 3..self.host_end)
     }
