@@ -34,7 +34,7 @@ use super::url::{append_query, is_https_or_local, parse_query, parse_url};
 /// `iss` must still be checked against the app's allowlist (spec #12) before any
 /// network call.
 pub fn ehr_launch_params(page_query: &str) -> Result<(String, String)> {
-    let query = page_query.strip_prefix('?').unwrap_or(page_query);
+    let query = super::text::strip_prefix(page_query, b'?').unwrap_or(page_query);
     let pairs = parse_query(query);
     let (iss, launch) = launch_params(&pairs)?;
     Ok((iss.to_string(), launch.to_string()))
@@ -138,7 +138,7 @@ fn check_url(
     // plan's redirect origin, 47 B gz). Only its two facts kept, the `Url` dropped at
     // once: kept across the TLS check, it cost 27 B gz.
     let has_query = match parse_url(url) {
-        Some(parsed) if parsed.fragment.is_none() => parsed.query.is_some(),
+        Some(parsed) if !parsed.has_fragment() => parsed.has_query(),
         _ => return Err(invalid(field)),
     };
     if !is_https_or_local(url, allow_insecure_localhost) {

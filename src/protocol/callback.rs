@@ -245,7 +245,7 @@ impl fmt::Debug for CallbackParams {
 /// repeated (with any values) is `callback_invalid` naming it: an authorization
 /// response carries each once, and a second copy can only be injected.
 pub fn parse_callback(query: &str) -> Result<CallbackParams> {
-    let query = query.strip_prefix('?').unwrap_or(query);
+    let query = super::text::strip_prefix(query, b'?').unwrap_or(query);
     let mut p = CallbackParams::default();
     // By reference, the kept values copied: the early return out of a by-value loop
     // linked the drop of a half-consumed `vec::IntoIter`.
@@ -270,7 +270,7 @@ pub fn parse_callback(query: &str) -> Result<CallbackParams> {
 /// True when the query looks like an authorization response: a `state` plus a `code`
 /// or an `error`. Lets `ready()` tell a callback from a plain page load.
 pub fn is_callback(query: &str) -> bool {
-    let query = query.strip_prefix('?').unwrap_or(query);
+    let query = super::text::strip_prefix(query, b'?').unwrap_or(query);
     let pairs = parse_query(query);
     let has = |name: &str| pairs.iter().any(|(n, v)| n == name && !v.is_empty());
     has("state") && (has("code") || has("error"))

@@ -130,7 +130,7 @@ pub fn check_fhir_base(fhir_base: &str, opts: &DiscoveryOptions) -> Result<()> {
 /// `Result<Url>` with `filter`/`ok_or_else` cost 61 B gz).
 fn parse_base(fhir_base: &str) -> Result<()> {
     match parse_url(fhir_base) {
-        Some(url) if url.query.is_none() && url.fragment.is_none() => Ok(()),
+        Some(url) if !url.has_query() && !url.has_fragment() => Ok(()),
         _ => Err(Error::at(ErrorCode::InvalidOptions, "iss")),
     }
 }

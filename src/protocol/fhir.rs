@@ -24,7 +24,7 @@ pub fn bearer_error(www_authenticate: &str) -> Option<&str> {
             name = rest;
         }
         let after = after.trim_ascii_start();
-        let (value, remainder) = match after.strip_prefix('"') {
+        let (value, remainder) = match super::text::strip_prefix(after, b'"') {
             Some(quoted) => split_once(quoted, b'"')?,
             None => {
                 // The `,` stays at the remainder's start, where the separator loop

@@ -7,6 +7,10 @@
 
 use crate::prelude::*;
 
+/// The hex digits, upper case as percent-escapes write them; `| 0x20` gives the lower
+/// case ones of JSON's `\u` escapes (one table in the data, not two).
+pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Appends the decimal digits of `n`.
 pub fn push_u64(out: &mut String, n: u64) {
     // The leading digits first, by recursion (at most 20 deep): no digit buffer, and
@@ -58,8 +62,9 @@ fn not_a_char_boundary() -> ! {
 // `MultiCharEq`, `Split`, reverse UTF-8 decoding) cost ~1.5 KB of wasm, and each
 // pattern type is compiled anew.
 
-/// The index of the first byte of `s` that is one of the ASCII bytes of `set`.
-#[inline]
+/// The index of the first byte of `s` that is one of the ASCII bytes of `set`. Always
+/// inlined: an out-of-line copy returned its `Option` through memory (23 B gz).
+#[inline(always)]
 pub fn find(s: &str, set: &[u8]) -> Option<usize> {
     let i = find_or_end(s, set);
     (i < s.len()).then_some(i)
@@ -135,6 +140,27 @@ impl<'a> Iterator for Split<'a> {
                 rest
             }
         })
+    }
+}
+
+/// `s.starts_with(b)` for an ASCII `b`: `str::starts_with(char)` encodes its char as
+/// UTF-8 first, on the stack, at every call.
+pub fn starts_with(s: &str, b: u8) -> bool {
+    matches!(s.as_bytes(), [first, ..] if *first == b)
+}
+
+/// `s.ends_with(b)` for an ASCII `b` (see [`starts_with`]).
+pub fn ends_with(s: &str, b: u8) -> bool {
+    matches!(s.as_bytes(), [.., last] if *last == b)
+}
+
+/// `s.strip_prefix(b)` for an ASCII `b` (see [`starts_with`]). It pays only with every
+/// `strip_prefix(char)` of the wasm moved here (url alone was 27 B gz more: core's stayed).
+pub fn strip_prefix(s: &str, b: u8) -> Option<&str> {
+    if starts_with(s, b) {
+        Some(sub(s, 1..))
+    } else {
+        None
     }
 }
 
@@ -281,11 +307,12 @@ pub fn utf8(bytes: &[u8], lossy: bool) -> Option<String> {
             }
             (min, max) = (0x80, 0xbf);
         }
-        match char::from_u32(code) {
-            Some(c) if more > 0 && missing == 0 => out.push(c),
-            _ if lossy => out.push('\u{fffd}'),
+        // One `push` of the char or U+FFFD, not one in each arm (8 B gz).
+        out.push(match char::from_u32(code) {
+            Some(c) if more > 0 && missing == 0 => c,
+            _ if lossy => '\u{fffd}',
             _ => return None,
-        }
+        });
     }
     Some(out)
 }
@@ -413,6 +440,11 @@ mod tests {
                 s.split(' ').collect::<Vec<_>>()
             );
             assert_eq!(trim_end(s, b'/'), s.trim_end_matches('/'), "{s:?}");
+            assert_eq!(starts_with(s, b'/'), s.starts_with('/'), "{s:?}");
+            assert_eq!(strip_prefix(s, b'/'), s.strip_prefix('/'), "{s:?}");
+            assert_eq!(strip_prefix(s, b'a'), s.strip_prefix('a'), "{s:?}");
+            assert_eq!(ends_with(s, b'/'), s.ends_with('/'), "{s:?}");
+            assert_eq!(ends_with(s, b' '), s.ends_with(' '), "{s:?}");
             assert_eq!(rfind(s, b'/'), s.rfind('/'), "{s:?}");
             assert_eq!(
                 upto_last(s, b'/'),

@@ -59,7 +59,7 @@ pub(super) fn make_plan(options: &str, page_href: &str, page_query: &str) -> Res
         // copies them out, cost 41 B gz (with the `launch` test parsing the query as
         // given, as it always did: one parse for both cost 15 B gz more).
         None if page_launch => {
-            pairs = url::parse_query(page_query.strip_prefix('?').unwrap_or(page_query));
+            pairs = url::parse_query(text::strip_prefix(page_query, b'?').unwrap_or(page_query));
             let (iss, launch) = authorize::launch_params(&pairs)?;
             (iss, Some(launch))
         }
@@ -103,7 +103,7 @@ pub(super) fn make_plan(options: &str, page_href: &str, page_query: &str) -> Res
     // `authorize::check_url`, 47 B gz). A match, not `ok_or_else(..)?.origin()`, which
     // moved the `Url` through the `Result` first (17 B gz).
     let redirect_origin = match url::parse_url(&redirect_uri) {
-        Some(parsed) => parsed.origin(),
+        Some(parsed) => parsed.origin().to_owned(),
         None => return Err(invalid("redirectUri")),
     };
     let request_base = discovery::request_base(fhir_base)?;
