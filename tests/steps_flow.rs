@@ -262,8 +262,9 @@ fn the_bearer_token_goes_only_under_the_fhir_base() {
 
 #[test]
 fn unresolvable_urls_are_invalid_options_naming_their_field() {
-    // A redirect URI or FHIR request path that does not resolve: the step names its own
-    // field (`url::resolve_url` gives no error of its own).
+    // spec #18, #57: a redirect URI or FHIR request path that does not resolve to an
+    // http(s) URL is refused, and the step names its own field (`url::resolve_url`
+    // gives no error of its own).
     for redirect in ["javascript:alert(1)", "http:evil/t", "a\\b"] {
         let options = format!(
             r#"{{"clientId":"app","scope":"openid","redirectUri":"{redirect}","iss":"{FHIR}"}}"#

@@ -1,7 +1,7 @@
-// Shared by both bench apps (bench/apps/sl: smart-launch, bench/apps/fc: fhirclient):
-// the launch settings and the measuring, identical for both, and all of it outside the
-// measured spans. Each app itself does only: load its library, (init), authorize on the
-// launch page; (init), ready on the callback page.
+// Shared by the bench apps (bench/apps/sl: smart-launch, bench/apps/fc: fhirclient,
+// bench/apps/bare: no library): the launch settings and the measuring, identical for
+// each, and all of it outside the measured spans. Each app itself does only: load its
+// library, (init), authorize on the launch page; (init), ready on the callback page.
 //
 // The launch page is opened as launch.html?fhir=<FHIR base>&client=<client id>. (Not
 // `iss`: both libraries would take an `iss` in the page URL for an EHR launch.)
@@ -14,6 +14,10 @@ export function launchParams() {
 }
 
 const KEY = "bench.launch";
+
+/** The no-library app's transaction record (bench/apps/bare), written by its launch page
+ *  and read by its callback page. */
+export const BARE_RECORD = "bench.bare.record";
 
 /** Launch page: remembers its navigation start and marks, and on leaving its resource timings. */
 export function recordLaunch(marks) {

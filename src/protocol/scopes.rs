@@ -745,7 +745,7 @@ mod tests {
 
     #[test]
     fn v2_suffixes_are_the_letters_of_cruds_in_order() {
-        // §5.1: every suffix of up to four letters of `crudsx`, against the rule: at
+        // spec #46, §5.1: every suffix of up to four letters of `crudsx`, against the rule: at
         // least one letter, each of `cruds`, each later than the one before.
         let alphabet = b"crudsx";
         let mut suffixes = vec![String::new()];

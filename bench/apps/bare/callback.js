@@ -2,14 +2,12 @@
 // the address and the record, POST the code exchange, clean the address bar, read the
 // token response), in the order smart-launch makes them, with no checks at all. Its
 // ready() minus network time is the floor under both libraries' "library work".
-import { reportError, reportReady } from "../bench-page.js";
-
-const RECORD = "bench.bare.record";
+import { BARE_RECORD, reportError, reportReady } from "../bench-page.js";
 
 async function ready() {
   const query = new URLSearchParams(location.search);
-  const record = JSON.parse(sessionStorage.getItem(RECORD));
-  sessionStorage.removeItem(RECORD);
+  const record = JSON.parse(sessionStorage.getItem(BARE_RECORD));
+  sessionStorage.removeItem(BARE_RECORD);
   if (query.get("state") !== record.state) throw new Error("state mismatch");
   const answer = fetch(record.tokenEndpoint, {
     method: "POST",

@@ -2,9 +2,7 @@
 // (discovery, a verifier and its S256 challenge, the record in sessionStorage, the
 // redirect), with no checks at all. Not a client to copy: it validates nothing. It is
 // the floor the two libraries are measured against (bench/README.md).
-import { SCOPE, launchParams, recordLaunch, reportError } from "../bench-page.js";
-
-const RECORD = "bench.bare.record";
+import { BARE_RECORD, SCOPE, launchParams, recordLaunch, reportError } from "../bench-page.js";
 
 const base64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const random = (n) => base64url(crypto.getRandomValues(new Uint8Array(n)));
@@ -18,7 +16,7 @@ try {
   const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
   const state = random(16);
   const redirectUri = new URL("callback.html", location.href).href;
-  sessionStorage.setItem(RECORD, JSON.stringify({ state, verifier, clientId, redirectUri, tokenEndpoint: config.token_endpoint }));
+  sessionStorage.setItem(BARE_RECORD, JSON.stringify({ state, verifier, clientId, redirectUri, tokenEndpoint: config.token_endpoint }));
   const url = new URL(config.authorization_endpoint);
   url.search = new URLSearchParams({
     response_type: "code",
